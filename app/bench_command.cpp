@@ -1,0 +1,95 @@
+// murmur bench train: training throughput (forward, backward, SGD step) of a
+// model on random data, with the median over timed repetitions.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "murmur/common/rng.hpp"
+#include "murmur/nn/loss.hpp"
+#include "murmur/nn/model.hpp"
+#include "murmur/nn/optimizer.hpp"
+
+namespace murmur::app {
+namespace {
+
+struct bench_args {
+  std::string model = "lenet5", norm = "batchnorm", precision = "f32";
+  std::int64_t batch = 32, steps = 50, warmup = 10, repeats = 5, classes = 10;
+  std::vector<std::int64_t> input{1, 28, 28};
+  int threads = 1;
+  bool json = false;
+};
+
+int run(const bench_args& a) {
+  if (a.precision != "f32") return fail("--precision " + a.precision + " is not available yet (f32 only)");
+  if (a.input.size() != 3) return fail("--input needs three numbers C,H,W");
+  auto norm = nn::parse_norm(a.norm);
+  if (!norm) return fail(norm.err().message);
+  nn::model_spec spec{.name = a.model, .input = a.input, .classes = a.classes, .norm = *norm};
+  auto built = nn::build_model(spec, a.threads);
+  if (!built) return fail(built.err().message);
+  nn::model& m = **built;
+  m.init(1);
+
+  // Random normalised inputs and labels.
+  nn::tensor images({a.batch, a.input[0], a.input[1], a.input[2]}, nn::dtype::f32, nn::layout::nhwc);
+  std::vector<std::int32_t> labels(a.batch);
+  common::rng gen(7);
+  for (auto& x : images.f32_span()) x = static_cast<float>(gen.normal());
+  for (auto& y : labels) y = static_cast<std::int32_t>(gen.uniform_int(static_cast<std::uint64_t>(a.classes)));
+  nn::sgd opt(m.parameters().size(), {.momentum = 0.9, .weight_decay = 5e-4});
+  nn::softmax_cross_entropy loss;
+  const auto one_step = [&] {
+    const auto& logits = m.forward(images, nn::mode::train);
+    (void)loss.compute(logits, labels);
+    m.backward(loss.diff_logits());
+    opt.step(m.parameters(), m.gradients(), 0.01);
+  };
+  for (std::int64_t i = 0; i < a.warmup; ++i) one_step();
+  std::vector<double> rates;
+  for (std::int64_t r = 0; r < a.repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < a.steps; ++i) one_step();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rates.push_back(static_cast<double>(a.batch * a.steps) / s);
+  }
+  std::ranges::sort(rates);
+  const double median = rates[rates.size() / 2];
+  if (a.json) {
+    std::printf("{\"model\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": \"%s\", "
+                "\"images_per_second\": %.1f, \"min\": %.1f, \"max\": %.1f}\n",
+                a.model.c_str(), static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median,
+                rates.front(), rates.back());
+  } else {
+    std::printf("%s batch %lld threads %d %s: %.1f img/s (median of %lld; min %.1f, max %.1f)\n", a.model.c_str(),
+                static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median,
+                static_cast<long long>(a.repeats), rates.front(), rates.back());
+  }
+  return 0;
+}
+
+}  // namespace
+
+runner add_bench_command(CLI::App& cmd) {
+  auto a = std::make_shared<bench_args>();
+  cmd.add_option("--model", a->model, "mlp | lenet5 | resnet20 | vgg11")->capture_default_str();
+  cmd.add_option("--batch", a->batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
+  cmd.add_option("--threads", a->threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd.add_option("--steps", a->steps, "steps per timed repetition")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd.add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str()->check(CLI::Range(0, 1000000));
+  cmd.add_option("--repeats", a->repeats, "timed repetitions (the median is reported)")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd.add_option("--input", a->input, "sample shape C,H,W")->delimiter(',')->capture_default_str();
+  cmd.add_option("--classes", a->classes, "classes")->capture_default_str()->check(CLI::Range(2, 100000));
+  cmd.add_option("--norm", a->norm, "batchnorm | groupnorm")->capture_default_str();
+  cmd.add_option("--precision", a->precision, "f32")->capture_default_str();
+  cmd.add_flag("--json", a->json, "print one JSON object");
+  return [a] { return run(*a); };
+}
+
+}  // namespace murmur::app

@@ -1,0 +1,21 @@
+#pragma once
+
+// The murmur command's sub-commands. Each registers its options on a CLI11
+// sub-command and, when chosen, runs and returns the process exit code.
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace murmur::app {
+
+using runner = std::function<int()>;
+
+runner add_train_command(CLI::App& app);
+runner add_bench_command(CLI::App& app);
+runner add_partition_command(CLI::App& app);
+
+// Prints "murmur: error: <message>" on one line to stderr; returns 1.
+int fail(const std::string& message);
+
+}  // namespace murmur::app

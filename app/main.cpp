@@ -1,0 +1,59 @@
+// murmur: decentralized deep learning on CPUs.
+
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "commands.hpp"
+
+namespace murmur::app {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "murmur: error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace murmur::app
+
+int main(int argc, char** argv) {
+  using namespace murmur::app;
+  CLI::App app{"murmur: decentralized deep learning on CPUs"};
+  app.require_subcommand(1);
+  auto* train = app.add_subcommand("train", "train one model on one data set");
+  auto* bench = app.add_subcommand("bench", "measure speed");
+  bench->require_subcommand(1);
+  auto* bench_train = bench->add_subcommand("train", "training throughput on random data (forward, backward, step)");
+  auto* partition = app.add_subcommand("partition", "split a training set over agents and print each agent's labels");
+  const runner run_train = add_train_command(*train);
+  const runner run_bench = add_bench_command(*bench_train);
+  const runner run_partition = add_partition_command(*partition);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (auto& c : what)
+      if (c == '\n') c = ' ';
+    fail(what + " (see murmur --help)");
+    return 2;
+  }
+  try {
+    if (train->parsed()) return run_train();
+    if (bench_train->parsed()) return run_bench();
+    if (partition->parsed()) return run_partition();
+  } catch (const dnnl::error& e) {
+    return fail(std::string("oneDNN: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory");
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  return fail("no command given (see murmur --help)");
+}

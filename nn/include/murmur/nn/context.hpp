@@ -1,0 +1,49 @@
+#pragma once
+
+// The compute context of one model: its oneDNN CPU engine and stream, the
+// user-managed scratchpad its primitives share, and its thread count.
+//
+// Threading contract: a context (and the model that owns it) is used by one
+// thread at a time. Different models may run concurrently on different
+// threads: each has its own primitives and its own scratchpad, so oneDNN's
+// library-managed scratchpad (unsafe under concurrent execution) is never used.
+
+#include <cstddef>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "murmur/common/aligned_buffer.hpp"
+
+namespace murmur::nn {
+
+class compute_context {
+ public:
+  explicit compute_context(int threads = 1);
+
+  dnnl::engine& engine() { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  int threads() const { return threads_; }
+  // REQUIRES: n >= 1. Takes effect at the next `enter()`.
+  void set_threads(int n) { threads_ = n; }
+  // Binds this context's thread count to the calling thread's OpenMP pool.
+  // Called by the model at the start of every forward and backward.
+  void enter() const;
+
+  // Attributes every primitive of this context is created with.
+  dnnl::primitive_attr attributes() const;
+
+  // Grows the shared scratchpad to at least `bytes`. A primitive's scratchpad
+  // memory takes `scratchpad_data()` right before each execution, so growth
+  // (which moves the buffer) is safe.
+  void reserve_scratchpad(std::size_t bytes);
+  void* scratchpad_data() { return scratchpad_.data(); }
+
+ private:
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  int threads_;
+  common::aligned_buffer<std::byte> scratchpad_;
+};
+
+}  // namespace murmur::nn

@@ -1,0 +1,45 @@
+#pragma once
+
+// 2-D convolution (PyTorch Conv2d semantics: weight OIHW, optional bias,
+// symmetric zero padding) on oneDNN primitives. Weights stay in the arena in
+// OIHW; the primitives see them in the layout they prefer through reorders
+// created once per plan.
+
+#include <memory>
+#include <string>
+
+#include "murmur/nn/layer.hpp"
+
+namespace murmur::nn {
+
+struct conv2d_options {
+  std::int64_t in_channels, out_channels, kernel;
+  std::int64_t stride = 1, padding = 0;
+  bool bias = true;
+};
+
+class conv2d final : public layer {
+ public:
+  conv2d(layer_env env, std::string name, conv2d_options opt);
+  ~conv2d() override;
+
+  dims output_dims(const dims& in) const override;
+  const tensor& forward(const tensor& src, mode m) override;
+  const tensor& backward(const tensor& diff_dst) override;
+  void init(common::rng& gen) override;
+  std::string describe() const override;
+
+ private:
+  struct plan;
+  std::unique_ptr<plan> make_plan(const dims& in, mode m);
+
+  compute_context& ctx_;
+  parameter_store& store_;
+  std::string name_;
+  conv2d_options opt_;
+  parameter_store::handle weight_, bias_ = 0;
+  plan_cache<plan> plans_;
+  const tensor* src_ = nullptr;
+};
+
+}  // namespace murmur::nn

@@ -1,0 +1,111 @@
+#include "murmur/nn/conv2d.hpp"
+
+#include <cmath>
+
+#include "dnnl_util.hpp"
+#include "init.hpp"
+
+namespace murmur::nn {
+
+using namespace detail;
+
+struct conv2d::plan : weighted_plan {};
+
+conv2d::conv2d(layer_env env, std::string name, conv2d_options opt)
+    : ctx_(env.ctx), store_(env.store), name_(std::move(name)), opt_(opt) {
+  weight_ = store_.add_parameter(name_ + ".weight", {opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel});
+  if (opt_.bias) bias_ = store_.add_parameter(name_ + ".bias", {opt_.out_channels});
+}
+
+conv2d::~conv2d() = default;
+
+dims conv2d::output_dims(const dims& in) const {
+  const auto out = [&](std::int64_t x) { return (x + 2 * opt_.padding - opt_.kernel) / opt_.stride + 1; };
+  return {in[0], opt_.out_channels, out(in[2]), out(in[3])};
+}
+
+void conv2d::init(common::rng& gen) {
+  const auto fan_in = opt_.in_channels * opt_.kernel * opt_.kernel;
+  kaiming_uniform(store_.parameter(weight_), fan_in, gen);
+  if (opt_.bias) bias_uniform(store_.parameter(bias_), fan_in, gen);
+}
+
+std::string conv2d::describe() const {
+  return name_ + ": Conv2d(" + std::to_string(opt_.in_channels) + ", " + std::to_string(opt_.out_channels) +
+         ", kernel=" + std::to_string(opt_.kernel) + ", stride=" + std::to_string(opt_.stride) +
+         ", padding=" + std::to_string(opt_.padding) + (opt_.bias ? ")" : ", bias=False)");
+}
+
+std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
+  auto p = std::make_unique<plan>();
+  const dims out = output_dims(in);
+  p->dst = tensor(out, dtype::f32, layout::nhwc);
+
+  const dnnl::memory::dims strides{opt_.stride, opt_.stride};
+  const dnnl::memory::dims padding{opt_.padding, opt_.padding};
+  const auto src_md = activation_md(in);
+  const auto dst_md = activation_md(out);
+  const dims wdims{opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel};
+  const auto any_weights = dnnl::memory::desc(to_dnnl(wdims), dt::f32, tag::any);
+  const auto bias_md = opt_.bias ? plain_md({opt_.out_channels}) : dnnl::memory::desc();
+  auto& eng = ctx_.engine();
+  auto attr = ctx_.attributes();
+
+  // Forward: training keeps what backward needs; inference may use faster kernels.
+  const auto prop = m == mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  dnnl::convolution_forward::desc fwd_desc(prop, dnnl::algorithm::convolution_direct, src_md, any_weights, bias_md,
+                                           dst_md, strides, padding, padding);
+  dnnl::convolution_forward::primitive_desc fwd_pd(fwd_desc, attr, eng);
+
+  // The arena holds OIHW; reorder into the primitive's layout when it differs.
+  dnnl::memory user_weights(plain_md(wdims), eng, store_.parameter(weight_).data());
+  auto fwd_weights = memory_like(fwd_pd.weights_desc(), user_weights, ctx_, p->fwd_weights_storage);
+  p->weights_to_fwd = conversion(user_weights, fwd_weights, ctx_);
+
+  p->fwd = step(fwd_pd, ctx_);
+  p->fwd.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
+  p->fwd.args[DNNL_ARG_WEIGHTS] = fwd_weights;
+  p->fwd.args[DNNL_ARG_DST] = dnnl::memory(dst_md, eng, p->dst.raw());
+  if (opt_.bias) p->fwd.args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, eng, store_.parameter(bias_).data());
+  if (m == mode::eval) return p;
+
+  p->diff_src = tensor(in, dtype::f32, layout::nhwc);
+
+  // Backward data: diff_src = conv^T(diff_dst, weights).
+  dnnl::convolution_backward_data::desc bwd_data_desc(dnnl::algorithm::convolution_direct, src_md, any_weights, dst_md,
+                                                      strides, padding, padding);
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd(bwd_data_desc, attr, eng, fwd_pd);
+  auto bwd_weights = memory_like(bwd_data_pd.weights_desc(), user_weights, ctx_, p->bwd_weights_storage);
+  p->weights_to_bwd = conversion(user_weights, bwd_weights, ctx_);
+  p->bwd_data = step(bwd_data_pd, ctx_);
+  p->bwd_data.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
+  p->bwd_data.args[DNNL_ARG_WEIGHTS] = bwd_weights;
+  p->bwd_data.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(src_md, eng, p->diff_src.raw());
+
+  // Backward weights: diff_weights (and diff_bias) from src and diff_dst.
+  dnnl::convolution_backward_weights::desc bwd_w_desc(dnnl::algorithm::convolution_direct, src_md, any_weights,
+                                                      bias_md, dst_md, strides, padding, padding);
+  dnnl::convolution_backward_weights::primitive_desc bwd_w_pd(bwd_w_desc, attr, eng, fwd_pd);
+  dnnl::memory user_diff_weights(plain_md(wdims), eng, store_.gradient(weight_).data());
+  auto diff_weights = memory_like(bwd_w_pd.diff_weights_desc(), user_diff_weights, ctx_, p->diff_weights_storage);
+  p->diff_weights_to_user = conversion(diff_weights, user_diff_weights, ctx_);
+  p->bwd_weights = step(bwd_w_pd, ctx_);
+  p->bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
+  p->bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
+  p->bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
+  if (opt_.bias)
+    p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
+  return p;
+}
+
+const tensor& conv2d::forward(const tensor& src, mode m) {
+  auto& p = plans_.get(src.shape(), m, [&] { return make_plan(src.shape(), m); });
+  src_ = &src;
+  return p.forward(ctx_, src);
+}
+
+const tensor& conv2d::backward(const tensor& diff_dst) {
+  return plans_.current().backward(ctx_, *src_, diff_dst);
+}
+
+}  // namespace murmur::nn

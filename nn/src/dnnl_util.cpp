@@ -1,0 +1,60 @@
+#include "dnnl_util.hpp"
+
+namespace murmur::nn::detail {
+
+dnnl::memory::dims to_dnnl(const dims& d) { return dnnl::memory::dims(d.begin(), d.end()); }
+
+dnnl::memory::desc activation_md(const dims& d, dt type) {
+  switch (d.size()) {
+    case 4: return {to_dnnl(d), type, tag::nhwc};
+    case 2: return {to_dnnl(d), type, tag::nc};
+    case 1: return {to_dnnl(d), type, tag::x};
+    default: return {to_dnnl(d), type, tag::undef};
+  }
+}
+
+dnnl::memory::desc plain_md(const dims& d, dt type) {
+  switch (d.size()) {
+    case 4: return {to_dnnl(d), type, tag::oihw};
+    case 2: return {to_dnnl(d), type, tag::oi};
+    case 1: return {to_dnnl(d), type, tag::x};
+    default: return {to_dnnl(d), type, tag::undef};
+  }
+}
+
+void step::add_scratchpad(const dnnl::memory::desc& desc, compute_context& ctx) {
+  if (desc.get_size() == 0) return;
+  ctx.reserve_scratchpad(desc.get_size());
+  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(desc, ctx.engine(), ctx.scratchpad_data());
+  has_scratchpad_ = true;
+}
+
+void step::run(compute_context& ctx) {
+  if (has_scratchpad_) args[DNNL_ARG_SCRATCHPAD].set_data_handle(ctx.scratchpad_data());
+  prim.execute(ctx.stream(), args);
+}
+
+conversion::conversion(dnnl::memory f, dnnl::memory t, compute_context& ctx)
+    : from(std::move(f)), to(std::move(t)) {
+  needed = from.get_desc() != to.get_desc();
+  if (needed) {
+    auto attr = ctx.attributes();
+    dnnl::reorder::primitive_desc pd(ctx.engine(), from.get_desc(), ctx.engine(), to.get_desc(), attr);
+    reorder = step(pd, ctx);
+    reorder.args[DNNL_ARG_FROM] = from;
+    reorder.args[DNNL_ARG_TO] = to;
+  }
+}
+
+void conversion::run(compute_context& ctx) {
+  if (needed) reorder.run(ctx);
+}
+
+dnnl::memory memory_like(const dnnl::memory::desc& want, const dnnl::memory& user, compute_context& ctx,
+                         common::aligned_buffer<std::byte>& storage) {
+  if (want == user.get_desc()) return user;
+  storage = common::aligned_buffer<std::byte>(want.get_size());
+  return dnnl::memory(want, ctx.engine(), storage.data());
+}
+
+}  // namespace murmur::nn::detail

@@ -1,0 +1,96 @@
+#pragma once
+
+// Small helpers shared by the layers that run oneDNN primitives. Internal to nn/.
+
+#include <unordered_map>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "murmur/nn/context.hpp"
+#include "murmur/nn/tensor.hpp"
+
+namespace murmur::nn::detail {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::memory::dims to_dnnl(const dims& d);
+
+// The memory descriptor of an activation tensor of dims `d` (NHWC for 4-D,
+// NC for 2-D, X for 1-D).
+dnnl::memory::desc activation_md(const dims& d, dt type = dt::f32);
+// The memory descriptor of a weight in PyTorch layout (OIHW / OI / X).
+dnnl::memory::desc plain_md(const dims& d, dt type = dt::f32);
+
+// One primitive with its arguments, bound once at plan time. Before each
+// execution the caller re-points the handles that may move (inputs from the
+// previous layer) with `bind`; the scratchpad is re-pointed here.
+struct step {
+  dnnl::primitive prim;
+  std::unordered_map<int, dnnl::memory> args;
+
+  step() = default;
+  // `pd` is the primitive's descriptor; adds a scratchpad argument if needed.
+  template <class PD>
+  step(const PD& pd, compute_context& ctx) : prim(pd.get()) {
+    add_scratchpad(pd.scratchpad_desc(), ctx);
+  }
+
+  void bind(int arg, const void* data) { args.at(arg).set_data_handle(const_cast<void*>(data)); }
+  void run(compute_context& ctx);
+  bool valid() const { return static_cast<bool>(prim); }
+
+ private:
+  void add_scratchpad(const dnnl::memory::desc& desc, compute_context& ctx);
+  bool has_scratchpad_ = false;
+};
+
+// A reorder between two memories, or nothing when their layouts match.
+struct conversion {
+  dnnl::memory from, to;
+  step reorder;
+  bool needed = false;
+
+  conversion() = default;
+  conversion(dnnl::memory from, dnnl::memory to, compute_context& ctx);
+  void run(compute_context& ctx);
+};
+
+// A memory with the layout `want`, over `user` itself when the layouts match,
+// else over new storage owned by `storage`.
+dnnl::memory memory_like(const dnnl::memory::desc& want, const dnnl::memory& user, compute_context& ctx,
+                         common::aligned_buffer<std::byte>& storage);
+
+}  // namespace murmur::nn::detail
+
+namespace murmur::nn::detail {
+
+// The primitives of a layer with weights (convolution, inner product): a
+// forward, a backward-data and a backward-weights step, plus the reorders
+// between the arena's PyTorch layout and the layouts the primitives chose.
+struct weighted_plan {
+  tensor dst, diff_src;
+  common::aligned_buffer<std::byte> fwd_weights_storage, bwd_weights_storage, diff_weights_storage;
+  conversion weights_to_fwd, weights_to_bwd, diff_weights_to_user;
+  step fwd, bwd_data, bwd_weights;
+
+  const tensor& forward(compute_context& ctx, const tensor& src) {
+    weights_to_fwd.run(ctx);
+    fwd.bind(DNNL_ARG_SRC, src.raw());
+    fwd.run(ctx);
+    return dst;
+  }
+
+  const tensor& backward(compute_context& ctx, const tensor& src, const tensor& diff_dst) {
+    weights_to_bwd.run(ctx);
+    bwd_data.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
+    bwd_data.run(ctx);
+    bwd_weights.bind(DNNL_ARG_SRC, src.raw());
+    bwd_weights.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
+    bwd_weights.run(ctx);
+    diff_weights_to_user.run(ctx);
+    return diff_src;
+  }
+};
+
+}  // namespace murmur::nn::detail

@@ -1,0 +1,100 @@
+#include "murmur/nn/linear.hpp"
+
+#include <cassert>
+
+#include "dnnl_util.hpp"
+#include "init.hpp"
+
+namespace murmur::nn {
+
+using namespace detail;
+
+struct linear::plan : weighted_plan {};
+
+linear::linear(layer_env env, std::string name, std::int64_t in_features, std::int64_t out_features, bool bias)
+    : ctx_(env.ctx),
+      store_(env.store),
+      name_(std::move(name)),
+      in_features_(in_features),
+      out_features_(out_features),
+      has_bias_(bias) {
+  weight_ = store_.add_parameter(name_ + ".weight", {out_features, in_features});
+  if (has_bias_) bias_ = store_.add_parameter(name_ + ".bias", {out_features});
+}
+
+linear::~linear() = default;
+
+void linear::init(common::rng& gen) {
+  kaiming_uniform(store_.parameter(weight_), in_features_, gen);
+  if (has_bias_) bias_uniform(store_.parameter(bias_), in_features_, gen);
+}
+
+std::string linear::describe() const {
+  return name_ + ": Linear(" + std::to_string(in_features_) + ", " + std::to_string(out_features_) +
+         (has_bias_ ? ")" : ", bias=False)");
+}
+
+std::unique_ptr<linear::plan> linear::make_plan(const dims& in, mode m) {
+  assert(product(in) / in[0] == in_features_);
+  auto p = std::make_unique<plan>();
+  const dims out{in[0], out_features_};
+  p->dst = tensor(out);
+
+  // The weight seen with the input's rank: [O, C, H, W] for a 4-D input.
+  dims wdims{out_features_};
+  wdims.insert(wdims.end(), in.begin() + 1, in.end());
+  const auto src_md = activation_md(in);
+  const auto dst_md = activation_md(out);
+  const auto any_weights = dnnl::memory::desc(to_dnnl(wdims), dt::f32, tag::any);
+  const auto bias_md = has_bias_ ? plain_md({out_features_}) : dnnl::memory::desc();
+  auto& eng = ctx_.engine();
+  auto attr = ctx_.attributes();
+
+  const auto prop = m == mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  dnnl::inner_product_forward::desc fwd_desc(prop, src_md, any_weights, bias_md, dst_md);
+  dnnl::inner_product_forward::primitive_desc fwd_pd(fwd_desc, attr, eng);
+  dnnl::memory user_weights(plain_md(wdims), eng, store_.parameter(weight_).data());
+  auto fwd_weights = memory_like(fwd_pd.weights_desc(), user_weights, ctx_, p->fwd_weights_storage);
+  p->weights_to_fwd = conversion(user_weights, fwd_weights, ctx_);
+  p->fwd = step(fwd_pd, ctx_);
+  p->fwd.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
+  p->fwd.args[DNNL_ARG_WEIGHTS] = fwd_weights;
+  p->fwd.args[DNNL_ARG_DST] = dnnl::memory(dst_md, eng, p->dst.raw());
+  if (has_bias_) p->fwd.args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, eng, store_.parameter(bias_).data());
+  if (m == mode::eval) return p;
+
+  p->diff_src = tensor(in, dtype::f32, in.size() == 4 ? layout::nhwc : layout::row_major);
+  dnnl::inner_product_backward_data::desc bwd_data_desc(src_md, any_weights, dst_md);
+  dnnl::inner_product_backward_data::primitive_desc bwd_data_pd(bwd_data_desc, attr, eng, fwd_pd);
+  auto bwd_weights = memory_like(bwd_data_pd.weights_desc(), user_weights, ctx_, p->bwd_weights_storage);
+  p->weights_to_bwd = conversion(user_weights, bwd_weights, ctx_);
+  p->bwd_data = step(bwd_data_pd, ctx_);
+  p->bwd_data.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
+  p->bwd_data.args[DNNL_ARG_WEIGHTS] = bwd_weights;
+  p->bwd_data.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(src_md, eng, p->diff_src.raw());
+
+  dnnl::inner_product_backward_weights::desc bwd_w_desc(src_md, any_weights, bias_md, dst_md);
+  dnnl::inner_product_backward_weights::primitive_desc bwd_w_pd(bwd_w_desc, attr, eng, fwd_pd);
+  dnnl::memory user_diff_weights(plain_md(wdims), eng, store_.gradient(weight_).data());
+  auto diff_weights = memory_like(bwd_w_pd.diff_weights_desc(), user_diff_weights, ctx_, p->diff_weights_storage);
+  p->diff_weights_to_user = conversion(diff_weights, user_diff_weights, ctx_);
+  p->bwd_weights = step(bwd_w_pd, ctx_);
+  p->bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
+  p->bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
+  p->bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
+  if (has_bias_)
+    p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
+  return p;
+}
+
+const tensor& linear::forward(const tensor& src, mode m) {
+  auto& p = plans_.get(src.shape(), m, [&] { return make_plan(src.shape(), m); });
+  src_ = &src;
+  return p.forward(ctx_, src);
+}
+
+const tensor& linear::backward(const tensor& diff_dst) {
+  return plans_.current().backward(ctx_, *src_, diff_dst);
+}
+
+}  // namespace murmur::nn
