@@ -1,5 +1,7 @@
 // murmur train: one model on one data set (or on one agent's shard of it).
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -20,8 +22,8 @@ namespace {
 struct train_args {
   std::string model = "lenet5", dataset = "fashion-mnist", data_dir, norm = "batchnorm", precision = "f32";
   std::int64_t epochs = 10, batch = 32, eval_batch = 500, groups = 2;
-  double lr = 0.05, momentum = 0.9, weight_decay = 5e-4, warmup_epochs = 0, lr_decay = 0.1;
-  bool nesterov = false, augment = false;
+  double lr = 0.02, momentum = 0.9, weight_decay = 1e-4, warmup_epochs = 0, lr_decay = 0.1;
+  bool nesterov = false, augment = false, constant_lr = false;
   std::vector<double> milestones;
   int threads = 1;
   std::uint64_t seed = 1;
@@ -41,11 +43,19 @@ int run(const train_args& a) {
   if (a.precision != "f32")
     return fail("--precision " + a.precision + " is not available yet (this build trains in f32)");
   if (a.agent < 0 || a.agent >= a.agents) return fail(fmt::format("--agent {} is not in [0, {})", a.agent, a.agents));
+  // Check the cheap things before loading any data.
+  const auto& names = nn::model_names();
+  if (std::find(names.begin(), names.end(), a.model) == names.end())
+    return fail("unknown model '" + a.model + "' (known: mlp, lenet5, resnet20, vgg11)");
   auto norm = nn::parse_norm(a.norm);
   if (!norm) return fail(norm.err().message);
   auto partition_scheme = nn::parse_partition_scheme(a.partition);
   if (!partition_scheme) return fail(partition_scheme.err().message);
-  nn::lr_schedule schedule{.base_lr = a.lr, .warmup_epochs = a.warmup_epochs, .milestones = a.milestones,
+  // Without --milestones the rate drops 10x at 60% and again at 80% of the epochs.
+  std::vector<double> milestones = a.milestones;
+  if (milestones.empty() && !a.constant_lr)
+    milestones = {std::round(0.6 * static_cast<double>(a.epochs)), std::round(0.8 * static_cast<double>(a.epochs))};
+  nn::lr_schedule schedule{.base_lr = a.lr, .warmup_epochs = a.warmup_epochs, .milestones = milestones,
                            .gamma = a.lr_decay};
   if (auto s = schedule.validate(); !s) return fail(s.err().message);
 
@@ -142,7 +152,9 @@ runner add_train_command(CLI::App& cmd) {
   cmd.add_flag("--nesterov", a->nesterov, "Nesterov momentum");
   cmd.add_option("--weight-decay", a->weight_decay, "coupled L2 weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--warmup-epochs", a->warmup_epochs, "linear warm-up from 0.1 lr")->capture_default_str();
-  cmd.add_option("--milestones", a->milestones, "epochs at which lr is multiplied by --lr-decay")->delimiter(',');
+  cmd.add_option("--milestones", a->milestones,
+                 "epochs at which lr is multiplied by --lr-decay (default: 60% and 80% of --epochs)")->delimiter(',');
+  cmd.add_flag("--constant-lr", a->constant_lr, "no decay (besides warm-up)");
   cmd.add_option("--lr-decay", a->lr_decay, "factor at each milestone")->capture_default_str();
   cmd.add_option("--norm", a->norm, "batchnorm | groupnorm (resnet20, vgg11)")->capture_default_str();
   cmd.add_option("--groups", a->groups, "groups of groupnorm")->capture_default_str()->check(CLI::Range(1, 1024));

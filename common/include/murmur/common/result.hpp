@@ -46,6 +46,8 @@ class [[nodiscard]] result {
   const T& value() const& { return const_cast<result*>(this)->checked(); }
   T&& value() && { return std::move(checked()); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(checked()); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Bad input of every kind must end in exactly one "murmur: error:" line on
+# stderr and a non-zero exit, never a crash (exit code >= 128) or a silent run.
+set -u
+murmur="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+expect_error() {
+  local what="$1" fragment="$2"
+  shift 2
+  "$murmur" "$@" >"$tmp/out" 2>"$tmp/err"
+  local code=$?
+  local lines
+  lines=$(wc -l <"$tmp/err")
+  if [[ $code -eq 0 || $code -ge 128 ]]; then
+    echo "FAIL: $what: exit code $code"; failures=$((failures + 1)); return
+  fi
+  if [[ $lines -ne 1 ]] || ! grep -q "^murmur: error: .*$fragment" "$tmp/err"; then
+    echo "FAIL: $what: stderr was:"; cat "$tmp/err"; failures=$((failures + 1)); return
+  fi
+  echo "ok: $what: $(cat "$tmp/err")"
+}
+
+expect_error "unknown model" "unknown model 'resnet99'" train --model resnet99 --data-dir "$tmp"
+expect_error "unknown model in bench" "unknown model 'nope'" bench train --model nope
+expect_error "bad flag" "--frobnicate" train --frobnicate
+expect_error "bad flag value" "epochs" train --epochs -3
+expect_error "non-numeric flag" "batch" train --batch many
+expect_error "missing data folder" "no such directory" train --data-dir "$tmp/none"
+mkdir -p "$tmp/fm"
+expect_error "missing data file" "no such file" train --data-dir "$tmp/fm"
+printf 'not an idx file at all' | gzip >"$tmp/fm/train-images-idx3-ubyte.gz"
+printf 'nope' >"$tmp/fm/train-labels-idx1-ubyte"
+expect_error "corrupt data file" "bad magic" train --data-dir "$tmp/fm"
+printf 'garbage, not gzip' >"$tmp/fm/train-images-idx3-ubyte.gz"
+expect_error "garbage data file" "train-images" train --data-dir "$tmp/fm"
+expect_error "unknown data set" "unknown data set" train --dataset imagenet
+expect_error "unknown precision" "precision" train --precision f8
+expect_error "unknown partition" "unknown partition" partition --scheme random
+expect_error "missing checkpoint" "no such file" train --resume "$tmp/none.safetensors" --epochs 1
+printf '\x10\x00\x00\x00\x00\x00\x00\x00{"a":1' >"$tmp/trunc.safetensors"
+expect_error "truncated checkpoint" "truncated" train --resume "$tmp/trunc.safetensors" --epochs 1
+expect_error "no command" "" 
+
+echo "$failures failed"
+[[ $failures -eq 0 ]]
