@@ -62,10 +62,11 @@ int run(const bench_args& a) {
   std::ranges::sort(rates);
   const double median = rates[rates.size() / 2];
   if (a.json) {
-    std::printf("{\"model\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": \"%s\", "
-                "\"images_per_second\": %.1f, \"min\": %.1f, \"max\": %.1f}\n",
-                a.model.c_str(), static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median,
-                rates.front(), rates.back());
+    std::printf(
+        "{\"model\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": \"%s\", "
+        "\"images_per_second\": %.1f, \"min\": %.1f, \"max\": %.1f}\n",
+        a.model.c_str(), static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median, rates.front(),
+        rates.back());
   } else {
     std::printf("%s batch %lld threads %d %s: %.1f img/s (median of %lld; min %.1f, max %.1f)\n", a.model.c_str(),
                 static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median,
@@ -81,9 +82,13 @@ runner add_bench_command(CLI::App& cmd) {
   cmd.add_option("--model", a->model, "mlp | lenet5 | resnet20 | vgg11")->capture_default_str();
   cmd.add_option("--batch", a->batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
   cmd.add_option("--threads", a->threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 1024));
-  cmd.add_option("--steps", a->steps, "steps per timed repetition")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd.add_option("--steps", a->steps, "steps per timed repetition")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   cmd.add_option("--warmup", a->warmup, "untimed steps first")->capture_default_str()->check(CLI::Range(0, 1000000));
-  cmd.add_option("--repeats", a->repeats, "timed repetitions (the median is reported)")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd.add_option("--repeats", a->repeats, "timed repetitions (the median is reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd.add_option("--input", a->input, "sample shape C,H,W")->delimiter(',')->capture_default_str();
   cmd.add_option("--classes", a->classes, "classes")->capture_default_str()->check(CLI::Range(2, 100000));
   cmd.add_option("--norm", a->norm, "batchnorm | groupnorm")->capture_default_str();

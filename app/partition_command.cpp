@@ -24,8 +24,9 @@ int run(const partition_args& a) {
   auto data = nn::load_dataset(a.dataset, a.data_dir);
   if (!data) return fail(data.err().message);
   const auto& train = data->train;
-  auto p = nn::make_partition(train.labels, train.classes,
-                              {.scheme = *scheme, .agents = a.agents, .alpha = a.alpha, .skew = a.skew, .seed = a.seed});
+  auto p =
+      nn::make_partition(train.labels, train.classes,
+                         {.scheme = *scheme, .agents = a.agents, .alpha = a.alpha, .skew = a.skew, .seed = a.seed});
   if (!p) return fail(p.err().message);
   std::printf("%s over %lld agents (%s", a.dataset.c_str(), static_cast<long long>(a.agents), a.scheme.c_str());
   if (*scheme == nn::partition_scheme::dirichlet) std::printf(", alpha %g", a.alpha);

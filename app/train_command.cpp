@@ -55,8 +55,8 @@ int run(const train_args& a) {
   std::vector<double> milestones = a.milestones;
   if (milestones.empty() && !a.constant_lr)
     milestones = {std::round(0.6 * static_cast<double>(a.epochs)), std::round(0.8 * static_cast<double>(a.epochs))};
-  nn::lr_schedule schedule{.base_lr = a.lr, .warmup_epochs = a.warmup_epochs, .milestones = milestones,
-                           .gamma = a.lr_decay};
+  nn::lr_schedule schedule{
+      .base_lr = a.lr, .warmup_epochs = a.warmup_epochs, .milestones = milestones, .gamma = a.lr_decay};
   if (auto s = schedule.validate(); !s) return fail(s.err().message);
 
   auto data = nn::load_dataset(a.dataset, a.data_dir);
@@ -64,8 +64,11 @@ int run(const train_args& a) {
   const auto& train = data->train;
   const auto& test = data->test;
 
-  nn::model_spec spec{.name = a.model, .input = {train.channels, train.height, train.width},
-                      .classes = train.classes, .norm = *norm, .groups = a.groups};
+  nn::model_spec spec{.name = a.model,
+                      .input = {train.channels, train.height, train.width},
+                      .classes = train.classes,
+                      .norm = *norm,
+                      .groups = a.groups};
   auto built = nn::build_model(spec, a.threads);
   if (!built) return fail(built.err().message);
   nn::model& m = **built;
@@ -73,16 +76,19 @@ int run(const train_args& a) {
 
   std::vector<std::int64_t> shard = whole(train.size());
   if (a.agents > 1) {
-    auto parts = nn::make_partition(train.labels, train.classes,
-                                    {.scheme = *partition_scheme, .agents = a.agents, .alpha = a.alpha,
-                                     .skew = a.skew, .seed = a.seed});
+    auto parts = nn::make_partition(
+        train.labels, train.classes,
+        {.scheme = *partition_scheme, .agents = a.agents, .alpha = a.alpha, .skew = a.skew, .seed = a.seed});
     if (!parts) return fail(parts.err().message);
     shard = parts->shards[a.agent];
   }
 
-  nn::train_options opt{.batch = a.batch, .eval_batch = a.eval_batch, .schedule = schedule,
+  nn::train_options opt{.batch = a.batch,
+                        .eval_batch = a.eval_batch,
+                        .schedule = schedule,
                         .optimizer = {.momentum = a.momentum, .nesterov = a.nesterov, .weight_decay = a.weight_decay},
-                        .seed = a.seed, .threads = a.threads};
+                        .seed = a.seed,
+                        .threads = a.threads};
   if (a.augment) opt.augment = {.crop_padding = 4, .horizontal_flip = true};
   const auto shard_size = static_cast<long long>(shard.size());
   common::steady_clock clock;
@@ -120,10 +126,20 @@ int run(const train_args& a) {
                 r.train_accuracy, e.loss, e.accuracy, r.images_per_second, wall);
     std::fflush(stdout);
     if (metrics) {
-      nlohmann::json j{{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"train_accuracy", r.train_accuracy},
-                       {"test_loss", e.loss}, {"test_accuracy", e.accuracy}, {"images_per_second", r.images_per_second},
-                       {"wall_time_s", wall}, {"lr", r.lr}, {"model", a.model}, {"dataset", a.dataset},
-                       {"precision", a.precision}, {"threads", a.threads}, {"batch", a.batch}, {"seed", a.seed}};
+      nlohmann::json j{{"epoch", r.epoch},
+                       {"train_loss", r.train_loss},
+                       {"train_accuracy", r.train_accuracy},
+                       {"test_loss", e.loss},
+                       {"test_accuracy", e.accuracy},
+                       {"images_per_second", r.images_per_second},
+                       {"wall_time_s", wall},
+                       {"lr", r.lr},
+                       {"model", a.model},
+                       {"dataset", a.dataset},
+                       {"precision", a.precision},
+                       {"threads", a.threads},
+                       {"batch", a.batch},
+                       {"seed", a.seed}};
       *metrics << j.dump() << "\n";
       metrics->flush();
       if (!*metrics) return fail(a.metrics + ": write failed");
@@ -142,18 +158,24 @@ runner add_train_command(CLI::App& cmd) {
   auto a = std::make_shared<train_args>();
   cmd.add_option("--model", a->model, "mlp | lenet5 | resnet20 | vgg11")->capture_default_str();
   cmd.add_option("--dataset", a->dataset, "fashion-mnist | mnist | cifar10")->capture_default_str();
-  cmd.add_option("--data-dir", a->data_dir, "folder of the data set's files (default for fashion-mnist: " +
-                                                std::string(nn::default_fashion_mnist_dir) + ")");
+  cmd.add_option(
+      "--data-dir", a->data_dir,
+      "folder of the data set's files (default for fashion-mnist: " + std::string(nn::default_fashion_mnist_dir) + ")");
   cmd.add_option("--epochs", a->epochs, "epochs to train")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd.add_option("--batch", a->batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
-  cmd.add_option("--eval-batch", a->eval_batch, "batch size of evaluation")->capture_default_str()->check(CLI::Range(1, 65536));
+  cmd.add_option("--eval-batch", a->eval_batch, "batch size of evaluation")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
   cmd.add_option("--lr", a->lr, "base learning rate")->capture_default_str();
   cmd.add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd.add_flag("--nesterov", a->nesterov, "Nesterov momentum");
-  cmd.add_option("--weight-decay", a->weight_decay, "coupled L2 weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--weight-decay", a->weight_decay, "coupled L2 weight decay")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option("--warmup-epochs", a->warmup_epochs, "linear warm-up from 0.1 lr")->capture_default_str();
   cmd.add_option("--milestones", a->milestones,
-                 "epochs at which lr is multiplied by --lr-decay (default: 60% and 80% of --epochs)")->delimiter(',');
+                 "epochs at which lr is multiplied by --lr-decay (default: 60% and 80% of --epochs)")
+      ->delimiter(',');
   cmd.add_flag("--constant-lr", a->constant_lr, "no decay (besides warm-up)");
   cmd.add_option("--lr-decay", a->lr_decay, "factor at each milestone")->capture_default_str();
   cmd.add_option("--norm", a->norm, "batchnorm | groupnorm (resnet20, vgg11)")->capture_default_str();
@@ -165,7 +187,9 @@ runner add_train_command(CLI::App& cmd) {
   cmd.add_option("--metrics", a->metrics, "append one JSON object per epoch to this file");
   cmd.add_option("--save", a->save, "write a safetensors checkpoint here after every epoch");
   cmd.add_option("--resume", a->resume, "continue from this checkpoint");
-  cmd.add_option("--agents", a->agents, "split the training set over this many agents")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd.add_option("--agents", a->agents, "split the training set over this many agents")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   cmd.add_option("--agent", a->agent, "train on this agent's shard")->capture_default_str();
   cmd.add_option("--partition", a->partition, "iid | dirichlet | shards | skew")->capture_default_str();
   cmd.add_option("--alpha", a->alpha, "dirichlet concentration")->capture_default_str();

@@ -4,13 +4,20 @@ namespace murmur::common {
 
 const char* to_string(errc code) {
   switch (code) {
-    case errc::invalid_argument: return "invalid argument";
-    case errc::not_found: return "not found";
-    case errc::io: return "i/o error";
-    case errc::corrupt: return "corrupt input";
-    case errc::mismatch: return "mismatch";
-    case errc::unsupported: return "unsupported";
-    case errc::internal: return "internal error";
+    case errc::invalid_argument:
+      return "invalid argument";
+    case errc::not_found:
+      return "not found";
+    case errc::io:
+      return "i/o error";
+    case errc::corrupt:
+      return "corrupt input";
+    case errc::mismatch:
+      return "mismatch";
+    case errc::unsupported:
+      return "unsupported";
+    case errc::internal:
+      return "internal error";
   }
   return "unknown error";
 }

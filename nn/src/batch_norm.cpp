@@ -31,9 +31,7 @@ void batch_norm2d::init(common::rng&) {
   store_.counter(batches_tracked_) = 0;
 }
 
-std::string batch_norm2d::describe() const {
-  return name_ + ": BatchNorm2d(" + std::to_string(channels_) + ")";
-}
+std::string batch_norm2d::describe() const { return name_ + ": BatchNorm2d(" + std::to_string(channels_) + ")"; }
 
 std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const dims& in, mode m) {
   auto p = std::make_unique<plan>();

@@ -40,11 +40,12 @@ common::status save_checkpoint(const std::string& path, model& m, const sgd* opt
     views.push_back({e.name, dtype::f32, e.shape, bytes_of(std::span<const float>(store.buffer(h)))});
   }
   for (std::size_t h = 0; h < store.counter_names().size(); ++h)
-    views.push_back({store.counter_names()[h], dtype::s64, {}, bytes_of(std::span<const std::int64_t>(&store.counter(h), 1))});
+    views.push_back(
+        {store.counter_names()[h], dtype::s64, {}, bytes_of(std::span<const std::int64_t>(&store.counter(h), 1))});
   if (opt && !opt->momentum_buffer().empty()) {
     for (const auto& e : store.parameter_entries())
-      views.push_back({momentum_prefix + e.name, dtype::f32, e.shape,
-                       bytes_of(opt->momentum_buffer().subspan(e.offset, e.numel))});
+      views.push_back(
+          {momentum_prefix + e.name, dtype::f32, e.shape, bytes_of(opt->momentum_buffer().subspan(e.offset, e.numel))});
   }
   const auto& spec = m.spec();
   std::map<std::string, std::string> meta{
@@ -69,12 +70,13 @@ common::result<training_position> load_checkpoint(const std::string& path, model
     return it == file->metadata.end() ? std::string() : it->second;
   };
   if (meta("murmur.model") != spec.name)
-    return make_error(errc::mismatch, fmt::format("{}: checkpoint is of model '{}', not '{}'", path,
-                                                  meta("murmur.model").empty() ? "unknown" : meta("murmur.model"), spec.name));
+    return make_error(errc::mismatch,
+                      fmt::format("{}: checkpoint is of model '{}', not '{}'", path,
+                                  meta("murmur.model").empty() ? "unknown" : meta("murmur.model"), spec.name));
   if (meta("murmur.input") != shape_text(spec.input) || meta("murmur.classes") != std::to_string(spec.classes))
-    return make_error(errc::mismatch, fmt::format("{}: checkpoint is for inputs {} with {} classes, the model for {} with {}",
-                                                  path, meta("murmur.input"), meta("murmur.classes"),
-                                                  shape_text(spec.input), spec.classes));
+    return make_error(errc::mismatch,
+                      fmt::format("{}: checkpoint is for inputs {} with {} classes, the model for {} with {}", path,
+                                  meta("murmur.input"), meta("murmur.classes"), shape_text(spec.input), spec.classes));
   auto& store = m.store();
   std::set<std::string> expected;
   const auto check = [&](const std::string& name, dtype type, const dims& shape) -> common::status {

@@ -83,8 +83,8 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
   p->bwd_data.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(src_md, eng, p->diff_src.raw());
 
   // Backward weights: diff_weights (and diff_bias) from src and diff_dst.
-  dnnl::convolution_backward_weights::desc bwd_w_desc(dnnl::algorithm::convolution_direct, src_md, any_weights,
-                                                      bias_md, dst_md, strides, padding, padding);
+  dnnl::convolution_backward_weights::desc bwd_w_desc(dnnl::algorithm::convolution_direct, src_md, any_weights, bias_md,
+                                                      dst_md, strides, padding, padding);
   dnnl::convolution_backward_weights::primitive_desc bwd_w_pd(bwd_w_desc, attr, eng, fwd_pd);
   dnnl::memory user_diff_weights(plain_md(wdims), eng, store_.gradient(weight_).data());
   auto diff_weights = memory_like(bwd_w_pd.diff_weights_desc(), user_diff_weights, ctx_, p->diff_weights_storage);
@@ -93,8 +93,7 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
   p->bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
   p->bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
   p->bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
-  if (opt_.bias)
-    p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
+  if (opt_.bias) p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
   return p;
 }
 
@@ -104,8 +103,6 @@ const tensor& conv2d::forward(const tensor& src, mode m) {
   return p.forward(ctx_, src);
 }
 
-const tensor& conv2d::backward(const tensor& diff_dst) {
-  return plans_.current().backward(ctx_, *src_, diff_dst);
-}
+const tensor& conv2d::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
 
 }  // namespace murmur::nn

@@ -71,8 +71,7 @@ std::string first_existing(const std::string& dir, const std::string& stem) {
 
 }  // namespace
 
-common::result<dataset> read_idx(const std::string& images_path, const std::string& labels_path,
-                                 std::int64_t classes) {
+common::result<dataset> read_idx(const std::string& images_path, const std::string& labels_path, std::int64_t classes) {
   auto images = read_maybe_gzip(images_path);
   if (!images) return images.err();
   auto labels = read_maybe_gzip(labels_path);
@@ -86,8 +85,8 @@ common::result<dataset> read_idx(const std::string& images_path, const std::stri
   const std::int64_t count = big_endian_u32(im.data() + 4);
   const std::int64_t rows = big_endian_u32(im.data() + 8), cols = big_endian_u32(im.data() + 12);
   if (rows < 1 || cols < 1 || rows > 4096 || cols > 4096)
-    return make_error(errc::corrupt, images_path + ": implausible image size " + std::to_string(rows) + "x" +
-                                         std::to_string(cols));
+    return make_error(errc::corrupt,
+                      images_path + ": implausible image size " + std::to_string(rows) + "x" + std::to_string(cols));
   const auto expected = static_cast<std::size_t>(16 + count * rows * cols);
   if (im.size() != expected)
     return make_error(errc::corrupt, images_path + ": header says " + std::to_string(count) + " images of " +

@@ -6,19 +6,27 @@ dnnl::memory::dims to_dnnl(const dims& d) { return dnnl::memory::dims(d.begin(),
 
 dnnl::memory::desc activation_md(const dims& d, dt type) {
   switch (d.size()) {
-    case 4: return {to_dnnl(d), type, tag::nhwc};
-    case 2: return {to_dnnl(d), type, tag::nc};
-    case 1: return {to_dnnl(d), type, tag::x};
-    default: return {to_dnnl(d), type, tag::undef};
+    case 4:
+      return {to_dnnl(d), type, tag::nhwc};
+    case 2:
+      return {to_dnnl(d), type, tag::nc};
+    case 1:
+      return {to_dnnl(d), type, tag::x};
+    default:
+      return {to_dnnl(d), type, tag::undef};
   }
 }
 
 dnnl::memory::desc plain_md(const dims& d, dt type) {
   switch (d.size()) {
-    case 4: return {to_dnnl(d), type, tag::oihw};
-    case 2: return {to_dnnl(d), type, tag::oi};
-    case 1: return {to_dnnl(d), type, tag::x};
-    default: return {to_dnnl(d), type, tag::undef};
+    case 4:
+      return {to_dnnl(d), type, tag::oihw};
+    case 2:
+      return {to_dnnl(d), type, tag::oi};
+    case 1:
+      return {to_dnnl(d), type, tag::x};
+    default:
+      return {to_dnnl(d), type, tag::undef};
   }
 }
 
@@ -34,8 +42,7 @@ void step::run(compute_context& ctx) {
   prim.execute(ctx.stream(), args);
 }
 
-conversion::conversion(dnnl::memory f, dnnl::memory t, compute_context& ctx)
-    : from(std::move(f)), to(std::move(t)) {
+conversion::conversion(dnnl::memory f, dnnl::memory t, compute_context& ctx) : from(std::move(f)), to(std::move(t)) {
   needed = from.get_desc() != to.get_desc();
   if (needed) {
     auto attr = ctx.attributes();

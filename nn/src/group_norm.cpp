@@ -94,7 +94,7 @@ const tensor& group_norm::backward(const tensor& diff_dst) {
         dgamma[ch] += dy[at] * xhat;
         dbeta[ch] += dy[at];
       }
-  // Input gradient: dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) per group.
+      // Input gradient: dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) per group.
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::int64_t s = 0; s < n; ++s) {
     for (std::int64_t g = 0; g < groups_; ++g) {

@@ -82,8 +82,7 @@ std::unique_ptr<linear::plan> linear::make_plan(const dims& in, mode m) {
   p->bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
   p->bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
   p->bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
-  if (has_bias_)
-    p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
+  if (has_bias_) p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
   return p;
 }
 
@@ -93,8 +92,6 @@ const tensor& linear::forward(const tensor& src, mode m) {
   return p.forward(ctx_, src);
 }
 
-const tensor& linear::backward(const tensor& diff_dst) {
-  return plans_.current().backward(ctx_, *src_, diff_dst);
-}
+const tensor& linear::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
 
 }  // namespace murmur::nn

@@ -69,20 +69,21 @@ void build_lenet5(model& m, builder& b) {
 std::unique_ptr<layer> basic_block(model& m, const std::string& name, std::int64_t in, std::int64_t out,
                                    std::int64_t stride) {
   auto main = std::make_unique<sequential>();
-  main->emplace<conv2d>(m.env(), name + ".conv1",
-                        conv2d_options{.in_channels = in, .out_channels = out, .kernel = 3, .stride = stride,
-                                       .padding = 1, .bias = false});
+  main->emplace<conv2d>(
+      m.env(), name + ".conv1",
+      conv2d_options{
+          .in_channels = in, .out_channels = out, .kernel = 3, .stride = stride, .padding = 1, .bias = false});
   main->add(make_norm(m, name + ".bn1", out));
   main->emplace<relu>(m.env(), name + ".relu1");
-  main->emplace<conv2d>(m.env(), name + ".conv2",
-                        conv2d_options{.in_channels = out, .out_channels = out, .kernel = 3, .padding = 1,
-                                       .bias = false});
+  main->emplace<conv2d>(
+      m.env(), name + ".conv2",
+      conv2d_options{.in_channels = out, .out_channels = out, .kernel = 3, .padding = 1, .bias = false});
   main->add(make_norm(m, name + ".bn2", out));
   auto shortcut = std::make_unique<sequential>();
   if (stride != 1 || in != out) {
-    shortcut->emplace<conv2d>(m.env(), name + ".downsample.0",
-                              conv2d_options{.in_channels = in, .out_channels = out, .kernel = 1, .stride = stride,
-                                             .bias = false});
+    shortcut->emplace<conv2d>(
+        m.env(), name + ".downsample.0",
+        conv2d_options{.in_channels = in, .out_channels = out, .kernel = 1, .stride = stride, .bias = false});
     shortcut->add(make_norm(m, name + ".downsample.1", out));
   }
   return std::make_unique<residual_block>(m.env(), name, std::move(main), std::move(shortcut));
@@ -104,8 +105,8 @@ void build_resnet20(model& m, builder& b) {
       in = widths[stage];
     }
   }
-  b.add<pool2d>(m.env(), "avgpool", pool2d_options{.kind = pool_kind::average, .kernel = 0, .stride = 0,
-                                                  .global = true});
+  b.add<pool2d>(m.env(), "avgpool",
+                pool2d_options{.kind = pool_kind::average, .kernel = 0, .stride = 0, .global = true});
   b.add<flatten>("flatten");
   b.add<linear>(m.env(), "fc", 64, m.spec().classes);
 }
@@ -129,8 +130,8 @@ void build_vgg11(model& m, builder& b) {
     index += 3;
     in = v;
   }
-  b.add<pool2d>(m.env(), "avgpool", pool2d_options{.kind = pool_kind::average, .kernel = 0, .stride = 0,
-                                                  .global = true});
+  b.add<pool2d>(m.env(), "avgpool",
+                pool2d_options{.kind = pool_kind::average, .kernel = 0, .stride = 0, .global = true});
   b.add<flatten>("flatten");
   b.add<linear>(m.env(), "classifier", 512, m.spec().classes);
 }

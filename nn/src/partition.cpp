@@ -21,8 +21,7 @@ partition equal_slices(const index_list& list, std::int64_t agents) {
   partition p;
   const auto size = static_cast<std::int64_t>(list.size()) / agents;
   p.shards.resize(agents);
-  for (std::int64_t k = 0; k < agents; ++k)
-    p.shards[k].assign(list.begin() + k * size, list.begin() + (k + 1) * size);
+  for (std::int64_t k = 0; k < agents; ++k) p.shards[k].assign(list.begin() + k * size, list.begin() + (k + 1) * size);
   p.unused = static_cast<std::int64_t>(list.size()) - size * agents;
   return p;
 }
@@ -72,9 +71,10 @@ bool dirichlet_group(std::span<const std::int32_t> labels, std::int64_t classes,
       std::size_t start = 0;
       for (std::int64_t j = 0; j < agents; ++j) {
         cum += q[j] / total;
-        const std::size_t end = j + 1 == agents ? ic.size()
-                                                : std::min(ic.size(), static_cast<std::size_t>(std::floor(
-                                                                          cum * static_cast<double>(ic.size()))));
+        const std::size_t end =
+            j + 1 == agents
+                ? ic.size()
+                : std::min(ic.size(), static_cast<std::size_t>(std::floor(cum * static_cast<double>(ic.size()))));
         for (std::size_t t = start; t < std::max(start, end); ++t) b[j].push_back(ic[t]);
         start = std::max(start, end);
       }
@@ -176,10 +176,14 @@ common::result<partition> skew_mix(std::span<const std::int32_t> labels, std::in
 
 const char* to_string(partition_scheme s) {
   switch (s) {
-    case partition_scheme::iid: return "iid";
-    case partition_scheme::dirichlet: return "dirichlet";
-    case partition_scheme::shards: return "shards";
-    case partition_scheme::skew: return "skew";
+    case partition_scheme::iid:
+      return "iid";
+    case partition_scheme::dirichlet:
+      return "dirichlet";
+    case partition_scheme::shards:
+      return "shards";
+    case partition_scheme::skew:
+      return "skew";
   }
   return "?";
 }
@@ -187,24 +191,27 @@ const char* to_string(partition_scheme s) {
 common::result<partition_scheme> parse_partition_scheme(const std::string& name) {
   for (auto s : {partition_scheme::iid, partition_scheme::dirichlet, partition_scheme::shards, partition_scheme::skew})
     if (name == to_string(s)) return s;
-  return make_error(errc::invalid_argument,
-                    "unknown partition '" + name + "' (known: iid, dirichlet, shards, skew)");
+  return make_error(errc::invalid_argument, "unknown partition '" + name + "' (known: iid, dirichlet, shards, skew)");
 }
 
 common::result<partition> make_partition(std::span<const std::int32_t> labels, std::int64_t classes,
                                          const partition_options& opt) {
   if (opt.agents < 1) return make_error(errc::invalid_argument, "a partition needs at least 1 agent");
   if (static_cast<std::int64_t>(labels.size()) < opt.agents)
-    return make_error(errc::invalid_argument, fmt::format("{} samples cannot be split over {} agents",
-                                                          labels.size(), opt.agents));
+    return make_error(errc::invalid_argument,
+                      fmt::format("{} samples cannot be split over {} agents", labels.size(), opt.agents));
   for (std::size_t i = 0; i < labels.size(); ++i)
     if (labels[i] < 0 || labels[i] >= classes)
       return make_error(errc::invalid_argument, fmt::format("label {} of sample {} is out of range", labels[i], i));
   switch (opt.scheme) {
-    case partition_scheme::iid: return iid(labels, opt);
-    case partition_scheme::dirichlet: return dirichlet(labels, classes, opt);
-    case partition_scheme::shards: return shards(labels, opt);
-    case partition_scheme::skew: return skew_mix(labels, classes, opt);
+    case partition_scheme::iid:
+      return iid(labels, opt);
+    case partition_scheme::dirichlet:
+      return dirichlet(labels, classes, opt);
+    case partition_scheme::shards:
+      return shards(labels, opt);
+    case partition_scheme::skew:
+      return skew_mix(labels, classes, opt);
   }
   return make_error(errc::invalid_argument, "unknown partition scheme");
 }

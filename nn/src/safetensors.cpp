@@ -23,12 +23,18 @@ constexpr std::uint64_t max_header = 100'000'000;
 
 const char* st_name(dtype t) {
   switch (t) {
-    case dtype::f32: return "F32";
-    case dtype::bf16: return "BF16";
-    case dtype::s8: return "I8";
-    case dtype::u8: return "U8";
-    case dtype::s32: return "I32";
-    case dtype::s64: return "I64";
+    case dtype::f32:
+      return "F32";
+    case dtype::bf16:
+      return "BF16";
+    case dtype::s8:
+      return "I8";
+    case dtype::u8:
+      return "U8";
+    case dtype::s32:
+      return "I32";
+    case dtype::s64:
+      return "I64";
   }
   return "?";
 }
@@ -68,7 +74,8 @@ common::status write_safetensors(const std::string& path, const std::vector<safe
   for (const auto& t : tensors) {
     if (t.data.size() != static_cast<std::size_t>(product(t.shape)) * size_of(t.type))
       return make_error(errc::internal, path + ": tensor " + t.name + " has the wrong byte count");
-    header[t.name] = {{"dtype", st_name(t.type)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
+    header[t.name] = {
+        {"dtype", st_name(t.type)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
     offset += t.data.size();
   }
   std::string text = header.dump();
@@ -82,7 +89,8 @@ common::status write_safetensors(const std::string& path, const std::vector<safe
   const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string tmp = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return make_error(errc::io, path + ": cannot create a temporary file in " + dir.string() + ": " + errno_text());
+  if (fd < 0)
+    return make_error(errc::io, path + ": cannot create a temporary file in " + dir.string() + ": " + errno_text());
   auto fail = [&](common::status s) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -111,7 +119,8 @@ common::status write_safetensors(const std::string& path, const std::vector<safe
 }
 
 common::result<safetensors_file> parse_safetensors(std::span<const std::byte> bytes, const std::string& origin) {
-  if (bytes.size() < 8) return make_error(errc::corrupt, origin + ": truncated (shorter than the 8-byte header length)");
+  if (bytes.size() < 8)
+    return make_error(errc::corrupt, origin + ": truncated (shorter than the 8-byte header length)");
   std::uint64_t len = 0;
   for (int i = 0; i < 8; ++i) len |= static_cast<std::uint64_t>(bytes[i]) << (8 * i);
   if (len > max_header || len > bytes.size() - 8)
@@ -130,12 +139,15 @@ common::result<safetensors_file> parse_safetensors(std::span<const std::byte> by
     if (name == "__metadata__") {
       if (!v.is_object()) return make_error(errc::corrupt, origin + ": __metadata__ is not an object");
       for (auto m = v.begin(); m != v.end(); ++m) {
-        if (!m.value().is_string()) return make_error(errc::corrupt, origin + ": metadata " + m.key() + " is not a string");
+        if (!m.value().is_string())
+          return make_error(errc::corrupt, origin + ": metadata " + m.key() + " is not a string");
         out.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    const auto bad = [&](const std::string& what) { return make_error(errc::corrupt, origin + ": tensor " + name + ": " + what); };
+    const auto bad = [&](const std::string& what) {
+      return make_error(errc::corrupt, origin + ": tensor " + name + ": " + what);
+    };
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
       return bad("needs dtype, shape and data_offsets");
     safetensor t;
@@ -167,7 +179,8 @@ common::result<safetensors_file> parse_safetensors(std::span<const std::byte> by
     at = e;
   }
   if (at != data.size())
-    return make_error(errc::corrupt, origin + ": " + std::to_string(data.size() - at) + " trailing bytes after the tensors");
+    return make_error(errc::corrupt,
+                      origin + ": " + std::to_string(data.size() - at) + " trailing bytes after the tensors");
   return out;
 }
 

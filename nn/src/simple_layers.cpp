@@ -84,13 +84,13 @@ std::unique_ptr<pool2d::plan> pool2d::make_plan(const dims& in, mode m) {
   p->dst = tensor(out, dtype::f32, layout::nhwc);
   const auto src_md = activation_md(in);
   const auto dst_md = activation_md(out);
-  const dnnl::memory::dims kernel = opt_.global ? dnnl::memory::dims{in[2], in[3]}
-                                                : dnnl::memory::dims{opt_.kernel, opt_.kernel};
+  const dnnl::memory::dims kernel =
+      opt_.global ? dnnl::memory::dims{in[2], in[3]} : dnnl::memory::dims{opt_.kernel, opt_.kernel};
   const dnnl::memory::dims strides = opt_.global ? kernel : dnnl::memory::dims{opt_.stride, opt_.stride};
   const dnnl::memory::dims padding{opt_.global ? 0 : opt_.padding, opt_.global ? 0 : opt_.padding};
   // PyTorch's AvgPool2d counts the padding (count_include_pad=True).
-  const auto algo = opt_.kind == pool_kind::max ? dnnl::algorithm::pooling_max
-                                                : dnnl::algorithm::pooling_avg_include_padding;
+  const auto algo =
+      opt_.kind == pool_kind::max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_include_padding;
   auto& eng = ctx_.engine();
   auto attr = ctx_.attributes();
   const auto prop = m == mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;

@@ -6,24 +6,36 @@ namespace murmur::nn {
 
 std::size_t size_of(dtype t) {
   switch (t) {
-    case dtype::f32: return 4;
-    case dtype::bf16: return 2;
-    case dtype::s8: return 1;
-    case dtype::u8: return 1;
-    case dtype::s32: return 4;
-    case dtype::s64: return 8;
+    case dtype::f32:
+      return 4;
+    case dtype::bf16:
+      return 2;
+    case dtype::s8:
+      return 1;
+    case dtype::u8:
+      return 1;
+    case dtype::s32:
+      return 4;
+    case dtype::s64:
+      return 8;
   }
   return 0;
 }
 
 const char* to_string(dtype t) {
   switch (t) {
-    case dtype::f32: return "f32";
-    case dtype::bf16: return "bf16";
-    case dtype::s8: return "s8";
-    case dtype::u8: return "u8";
-    case dtype::s32: return "s32";
-    case dtype::s64: return "s64";
+    case dtype::f32:
+      return "f32";
+    case dtype::bf16:
+      return "bf16";
+    case dtype::s8:
+      return "s8";
+    case dtype::u8:
+      return "u8";
+    case dtype::s32:
+      return "s32";
+    case dtype::s64:
+      return "s64";
   }
   return "?";
 }

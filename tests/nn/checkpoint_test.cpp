@@ -29,7 +29,8 @@ TEST_CASE("a checkpoint round-trips parameters, statistics, momentum and positio
   auto a = make("resnet20", 1);
   sgd opt_a(a->parameters().size(), {.momentum = 0.9});
   for (const auto& e : a->store().parameter_entries())
-    for (std::size_t i = 0; i < e.numel; ++i) opt_a.momentum_buffer()[e.offset + i] = 0.001f * static_cast<float>(i % 100);
+    for (std::size_t i = 0; i < e.numel; ++i)
+      opt_a.momentum_buffer()[e.offset + i] = 0.001f * static_cast<float>(i % 100);
   a->store().buffers()[3] = 7.5f;
   a->store().counters()[0] = 42;
   REQUIRE(save_checkpoint(path, *a, &opt_a, {.epoch = 3, .step = 300, .seed = 9}).ok());
@@ -79,7 +80,8 @@ TEST_CASE("bad checkpoints are rejected and leave the model untouched", "[nn][ch
   };
   SECTION("truncated at every length") {
     const auto size = std::filesystem::file_size(path);
-    for (auto cut : {std::uintmax_t{0}, std::uintmax_t{5}, std::uintmax_t{8}, std::uintmax_t{100}, size / 2, size - 1}) {
+    for (auto cut :
+         {std::uintmax_t{0}, std::uintmax_t{5}, std::uintmax_t{8}, std::uintmax_t{100}, size / 2, size - 1}) {
       const auto t = dir / "t.safetensors";
       std::filesystem::copy_file(path, t, std::filesystem::copy_options::overwrite_existing);
       std::filesystem::resize_file(t, cut);
@@ -121,7 +123,10 @@ TEST_CASE("safetensors parsing rejects overlapping and out-of-range data", "[nn]
   CHECK_FALSE(parse_safetensors(image(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", 8), "x").ok());
   CHECK_FALSE(parse_safetensors(image(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "x").ok());
   CHECK_FALSE(parse_safetensors(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
-                                      R"("b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 8), "x").ok());
+                                      R"("b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                                      8),
+                                "x")
+                  .ok());
   CHECK_FALSE(parse_safetensors(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 8), "x").ok());
   CHECK_FALSE(parse_safetensors(image("[1,2,3]", 0), "x").ok());
 }

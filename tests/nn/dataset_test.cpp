@@ -36,7 +36,8 @@ std::vector<std::uint8_t> idx_labels(std::uint32_t n, std::uint8_t classes = 10)
 }
 
 void write_plain(const std::string& path, const std::vector<std::uint8_t>& b) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 void write_gzip(const std::string& path, const std::vector<std::uint8_t>& b) {

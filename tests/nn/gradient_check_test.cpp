@@ -87,21 +87,25 @@ tensor input(const dims& d, std::uint64_t seed = 3) {
 TEST_CASE("conv2d backward matches finite differences", "[nn][gradient]") {
   SECTION("3x3, stride 1, padding 1, with bias") {
     harness h;
-    h.layer = std::make_unique<conv2d>(h.env(), "conv", conv2d_options{.in_channels = 3, .out_channels = 4, .kernel = 3, .padding = 1});
+    h.layer = std::make_unique<conv2d>(h.env(), "conv",
+                                       conv2d_options{.in_channels = 3, .out_channels = 4, .kernel = 3, .padding = 1});
     h.ready();
     auto x = input({2, 3, 5, 5});
     check_gradients(h, x, linear_budget);
   }
   SECTION("3x3, stride 2, no padding, no bias") {
     harness h;
-    h.layer = std::make_unique<conv2d>(h.env(), "conv", conv2d_options{.in_channels = 2, .out_channels = 3, .kernel = 3, .stride = 2, .bias = false});
+    h.layer = std::make_unique<conv2d>(
+        h.env(), "conv", conv2d_options{.in_channels = 2, .out_channels = 3, .kernel = 3, .stride = 2, .bias = false});
     h.ready();
     auto x = input({2, 2, 7, 7});
     check_gradients(h, x, linear_budget);
   }
   SECTION("1x1, stride 2 (a ResNet shortcut), 16 channels") {
     harness h;
-    h.layer = std::make_unique<conv2d>(h.env(), "conv", conv2d_options{.in_channels = 16, .out_channels = 32, .kernel = 1, .stride = 2, .bias = false});
+    h.layer = std::make_unique<conv2d>(
+        h.env(), "conv",
+        conv2d_options{.in_channels = 16, .out_channels = 32, .kernel = 1, .stride = 2, .bias = false});
     h.ready();
     auto x = input({2, 16, 6, 6});
     check_gradients(h, x, linear_budget);
@@ -187,10 +191,14 @@ TEST_CASE("group norm backward matches finite differences", "[nn][gradient]") {
 TEST_CASE("a residual block's backward matches finite differences", "[nn][gradient]") {
   harness h;
   auto main = std::make_unique<sequential>();
-  main->emplace<conv2d>(h.env(), "b.conv1", conv2d_options{.in_channels = 2, .out_channels = 4, .kernel = 3, .stride = 2, .padding = 1, .bias = false});
+  main->emplace<conv2d>(
+      h.env(), "b.conv1",
+      conv2d_options{.in_channels = 2, .out_channels = 4, .kernel = 3, .stride = 2, .padding = 1, .bias = false});
   main->emplace<group_norm>(h.env(), "b.bn1", 2, 4);
   auto shortcut = std::make_unique<sequential>();
-  shortcut->emplace<conv2d>(h.env(), "b.downsample.0", conv2d_options{.in_channels = 2, .out_channels = 4, .kernel = 1, .stride = 2, .bias = false});
+  shortcut->emplace<conv2d>(
+      h.env(), "b.downsample.0",
+      conv2d_options{.in_channels = 2, .out_channels = 4, .kernel = 1, .stride = 2, .bias = false});
   h.layer = std::make_unique<residual_block>(h.env(), "b", std::move(main), std::move(shortcut));
   h.ready();
   auto x = input({2, 2, 6, 6});

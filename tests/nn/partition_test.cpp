@@ -36,7 +36,8 @@ void check_disjoint_and_counted(const partition& p, std::size_t total) {
 
 double mean_classes_per_agent(const partition& p, const std::vector<std::int32_t>& y) {
   double total = 0;
-  for (const auto& row : p.histogram(y, 10)) total += static_cast<double>(std::count_if(row.begin(), row.end(), [](auto v) { return v > 0; }));
+  for (const auto& row : p.histogram(y, 10))
+    total += static_cast<double>(std::count_if(row.begin(), row.end(), [](auto v) { return v > 0; }));
   return total / static_cast<double>(p.shards.size());
 }
 
@@ -56,7 +57,8 @@ TEST_CASE("a dirichlet partition follows the QGM procedure", "[nn][partition]") 
   const auto y = balanced_labels(600, 10);
   for (std::int64_t agents : {4, 16, 25}) {
     DYNAMIC_SECTION(agents << " agents") {
-      auto p = make_partition(y, 10, {.scheme = partition_scheme::dirichlet, .agents = agents, .alpha = 0.5, .seed = 6});
+      auto p =
+          make_partition(y, 10, {.scheme = partition_scheme::dirichlet, .agents = agents, .alpha = 0.5, .seed = 6});
       REQUIRE(p.ok());
       check_disjoint_and_counted(*p, y.size());
       // Equal re-slicing: exactly floor(N/n) samples each.

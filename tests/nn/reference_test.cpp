@@ -34,7 +34,8 @@ double max_abs(const std::vector<double>& v) {
 TEST_CASE("conv2d computes PyTorch's convolution (OIHW weights, zero padding)", "[nn][reference]") {
   const std::int64_t n = 2, ci = 3, co = 5, k = 3, s = 2, p = 1, hw = 7;
   harness h;
-  h.layer = std::make_unique<conv2d>(h.env(), "c", conv2d_options{.in_channels = ci, .out_channels = co, .kernel = k, .stride = s, .padding = p});
+  h.layer = std::make_unique<conv2d>(
+      h.env(), "c", conv2d_options{.in_channels = ci, .out_channels = co, .kernel = k, .stride = s, .padding = p});
   h.ready();
   common::rng gen(1);
   const auto x = test::random_tensor({n, ci, hw, hw}, gen);
@@ -54,7 +55,8 @@ TEST_CASE("conv2d computes PyTorch's convolution (OIHW weights, zero padding)", 
               for (std::int64_t kx = 0; kx < k; ++kx) {
                 const auto iy = oy * s - p + ky, ix = ox * s - p + kx;
                 if (iy < 0 || iy >= hw || ix < 0 || ix >= hw) continue;
-                acc += static_cast<double>(w[((oc * ci + ic) * k + ky) * k + kx]) * x.f32()[nhwc_at(x.shape(), in, ic, iy, ix)];
+                acc += static_cast<double>(w[((oc * ci + ic) * k + ky) * k + kx]) *
+                       x.f32()[nhwc_at(x.shape(), in, ic, iy, ix)];
               }
           ref.push_back(acc);
           got.push_back(y.f32()[nhwc_at(y.shape(), in, oc, oy, ox)]);
@@ -80,7 +82,8 @@ TEST_CASE("linear flattens a 4-D input in PyTorch's (C, H, W) order", "[nn][refe
       for (std::int64_t ch = 0; ch < c; ++ch)
         for (std::int64_t yy = 0; yy < hw; ++yy)
           for (std::int64_t xx = 0; xx < hw; ++xx)
-            acc += static_cast<double>(w[o * in + (ch * hw + yy) * hw + xx]) * x.f32()[nhwc_at(x.shape(), s, ch, yy, xx)];
+            acc +=
+                static_cast<double>(w[o * in + (ch * hw + yy) * hw + xx]) * x.f32()[nhwc_at(x.shape(), s, ch, yy, xx)];
       CHECK(y.f32()[s * out + o] == Approx(acc).epsilon(1e-5).margin(1e-5));
     }
 }
@@ -91,7 +94,8 @@ TEST_CASE("max and average pooling match their definitions", "[nn][reference]") 
   const auto x = test::random_tensor(d, gen);
   harness hm, ha;
   hm.layer = std::make_unique<pool2d>(hm.env(), "p", pool2d_options{.kind = pool_kind::max, .kernel = 2, .stride = 2});
-  ha.layer = std::make_unique<pool2d>(ha.env(), "p", pool2d_options{.kind = pool_kind::average, .kernel = 2, .stride = 2});
+  ha.layer =
+      std::make_unique<pool2d>(ha.env(), "p", pool2d_options{.kind = pool_kind::average, .kernel = 2, .stride = 2});
   hm.ready();
   ha.ready();
   const auto& ym = hm.layer->forward(x, mode::eval);
@@ -141,7 +145,8 @@ TEST_CASE("batch norm normalizes with batch statistics and tracks PyTorch's runn
   // Evaluation normalizes with the running statistics.
   const auto& ye = h.layer->forward(x, mode::eval);
   const double rm = h.store.buffer(0)[1], rv = h.store.buffer(1)[1];
-  CHECK(ye.f32()[nhwc_at(d, 2, 1, 1, 2)] == Approx((x.f32()[nhwc_at(d, 2, 1, 1, 2)] - rm) / std::sqrt(rv + 1e-5)).margin(1e-5));
+  CHECK(ye.f32()[nhwc_at(d, 2, 1, 1, 2)] ==
+        Approx((x.f32()[nhwc_at(d, 2, 1, 1, 2)] - rm) / std::sqrt(rv + 1e-5)).margin(1e-5));
 }
 
 TEST_CASE("group norm matches its definition", "[nn][reference]") {

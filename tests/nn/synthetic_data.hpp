@@ -8,8 +8,8 @@
 
 namespace murmur::test {
 
-inline nn::dataset synthetic_dataset(std::int64_t samples, std::int64_t channels, std::int64_t side,
-                                     std::uint64_t seed, double noise = 40.0) {
+inline nn::dataset synthetic_dataset(std::int64_t samples, std::int64_t channels, std::int64_t side, std::uint64_t seed,
+                                     double noise = 40.0) {
   nn::dataset d;
   d.name = "synthetic";
   d.channels = channels;
@@ -23,7 +23,8 @@ inline nn::dataset synthetic_dataset(std::int64_t samples, std::int64_t channels
   for (std::int64_t i = 0; i < samples; ++i) {
     const auto y = static_cast<std::int32_t>(gen.uniform_int(10));
     d.labels.push_back(y);
-    for (auto v : proto[y]) d.images.push_back(static_cast<std::uint8_t>(std::clamp(v + noise * gen.normal(), 0.0, 255.0)));
+    for (auto v : proto[y])
+      d.images.push_back(static_cast<std::uint8_t>(std::clamp(v + noise * gen.normal(), 0.0, 255.0)));
   }
   d.mean.assign(channels, 0.5f);
   d.stddev.assign(channels, 0.25f);

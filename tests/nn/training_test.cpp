@@ -26,7 +26,8 @@ run_result train_for(const std::string& name, const dataset& train, const datase
   auto m = std::move(*build_model({.name = name, .input = {train.channels, train.height, train.width}}));
   m->init(seed);
   common::manual_clock clock;
-  trainer t(*m, train, all_of(train), {.batch = 16, .schedule = {.base_lr = 0.02}, .optimizer = {.momentum = 0.9}, .seed = seed}, clock);
+  trainer t(*m, train, all_of(train),
+            {.batch = 16, .schedule = {.base_lr = 0.02}, .optimizer = {.momentum = 0.9}, .seed = seed}, clock);
   for (int e = 0; e < epochs; ++e) (void)t.train_epoch();
   return {{m->parameters().begin(), m->parameters().end()}, t.evaluate(test)};
 }

@@ -21,7 +21,7 @@ struct dataset {
   std::int64_t channels = 0, height = 0, width = 0, classes = 0;
   std::vector<std::uint8_t> images;  // size() * channels * height * width
   std::vector<std::int32_t> labels;
-  std::vector<float> mean, stddev;   // per channel, for normalisation to zero mean, unit variance
+  std::vector<float> mean, stddev;  // per channel, for normalisation to zero mean, unit variance
 
   std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
   std::int64_t sample_bytes() const { return channels * height * width; }

@@ -11,8 +11,8 @@
 namespace murmur::nn {
 
 struct loss_result {
-  double loss;              // mean over the batch
-  std::int64_t correct;     // samples whose arg-max logit is the label
+  double loss;           // mean over the batch
+  std::int64_t correct;  // samples whose arg-max logit is the label
 };
 
 class softmax_cross_entropy {

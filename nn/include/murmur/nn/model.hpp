@@ -18,11 +18,11 @@ namespace murmur::nn {
 enum class norm_kind { batchnorm, groupnorm };
 
 struct model_spec {
-  std::string name;            // mlp | lenet5 | resnet20 | vgg11
-  dims input;                  // {C, H, W} of one sample
+  std::string name;  // mlp | lenet5 | resnet20 | vgg11
+  dims input;        // {C, H, W} of one sample
   std::int64_t classes = 10;
   norm_kind norm = norm_kind::batchnorm;
-  std::int64_t groups = 2;     // for groupnorm
+  std::int64_t groups = 2;  // for groupnorm
 };
 
 // The model names `build_model` knows.

@@ -41,7 +41,7 @@ class sgd {
 
 struct lr_schedule {
   double base_lr = 0.01;
-  double warmup_epochs = 0;       // linear ramp from warmup_start * base_lr
+  double warmup_epochs = 0;  // linear ramp from warmup_start * base_lr
   double warmup_start = 0.1;
   std::vector<double> milestones;  // epochs at which lr is multiplied by gamma
   double gamma = 0.1;

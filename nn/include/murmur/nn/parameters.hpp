@@ -20,9 +20,9 @@
 namespace murmur::nn {
 
 struct tensor_entry {
-  std::string name;   // PyTorch state_dict name, e.g. "layer1.0.conv1.weight"
-  dims shape;         // PyTorch shape (OIHW for conv weights)
-  std::size_t offset; // in floats, from the start of its arena
+  std::string name;    // PyTorch state_dict name, e.g. "layer1.0.conv1.weight"
+  dims shape;          // PyTorch shape (OIHW for conv weights)
+  std::size_t offset;  // in floats, from the start of its arena
   std::size_t numel;
 };
 

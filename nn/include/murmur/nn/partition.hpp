@@ -33,8 +33,7 @@ struct partition {
   std::int64_t unused = 0;                        // samples given to nobody
 
   // [agent][class] sample counts.
-  std::vector<std::vector<std::int64_t>> histogram(std::span<const std::int32_t> labels,
-                                                   std::int64_t classes) const;
+  std::vector<std::vector<std::int64_t>> histogram(std::span<const std::int32_t> labels, std::int64_t classes) const;
   // The histogram as a table, one agent a line.
   std::string histogram_table(std::span<const std::int32_t> labels, std::int64_t classes) const;
 };
