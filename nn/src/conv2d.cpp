@@ -57,43 +57,23 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
                                            dst_md, strides, padding, padding);
   dnnl::convolution_forward::primitive_desc fwd_pd(fwd_desc, attr, eng);
 
-  // The arena holds OIHW; reorder into the primitive's layout when it differs.
+  // The arena holds OIHW; reorders bring it into the primitives' layouts.
   dnnl::memory user_weights(plain_md(wdims), eng, store_.parameter(weight_).data());
-  auto fwd_weights = memory_like(fwd_pd.weights_desc(), user_weights, ctx_, p->fwd_weights_storage);
-  p->weights_to_fwd = conversion(user_weights, fwd_weights, ctx_);
-
-  p->fwd = step(fwd_pd, ctx_);
-  p->fwd.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
-  p->fwd.args[DNNL_ARG_WEIGHTS] = fwd_weights;
-  p->fwd.args[DNNL_ARG_DST] = dnnl::memory(dst_md, eng, p->dst.raw());
-  if (opt_.bias) p->fwd.args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, eng, store_.parameter(bias_).data());
+  dnnl::memory bias = opt_.bias ? dnnl::memory(bias_md, eng, store_.parameter(bias_).data()) : dnnl::memory();
+  p->bind_forward(ctx_, fwd_pd, user_weights, bias);
   if (m == mode::eval) return p;
 
   p->diff_src = tensor(in, dtype::f32, layout::nhwc);
 
-  // Backward data: diff_src = conv^T(diff_dst, weights).
   dnnl::convolution_backward_data::desc bwd_data_desc(dnnl::algorithm::convolution_direct, src_md, any_weights, dst_md,
                                                       strides, padding, padding);
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd(bwd_data_desc, attr, eng, fwd_pd);
-  auto bwd_weights = memory_like(bwd_data_pd.weights_desc(), user_weights, ctx_, p->bwd_weights_storage);
-  p->weights_to_bwd = conversion(user_weights, bwd_weights, ctx_);
-  p->bwd_data = step(bwd_data_pd, ctx_);
-  p->bwd_data.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
-  p->bwd_data.args[DNNL_ARG_WEIGHTS] = bwd_weights;
-  p->bwd_data.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(src_md, eng, p->diff_src.raw());
-
-  // Backward weights: diff_weights (and diff_bias) from src and diff_dst.
   dnnl::convolution_backward_weights::desc bwd_w_desc(dnnl::algorithm::convolution_direct, src_md, any_weights, bias_md,
                                                       dst_md, strides, padding, padding);
   dnnl::convolution_backward_weights::primitive_desc bwd_w_pd(bwd_w_desc, attr, eng, fwd_pd);
   dnnl::memory user_diff_weights(plain_md(wdims), eng, store_.gradient(weight_).data());
-  auto diff_weights = memory_like(bwd_w_pd.diff_weights_desc(), user_diff_weights, ctx_, p->diff_weights_storage);
-  p->diff_weights_to_user = conversion(diff_weights, user_diff_weights, ctx_);
-  p->bwd_weights = step(bwd_w_pd, ctx_);
-  p->bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
-  p->bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(dst_md, eng, nullptr);
-  p->bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
-  if (opt_.bias) p->bwd_weights.args[DNNL_ARG_DIFF_BIAS] = dnnl::memory(bias_md, eng, store_.gradient(bias_).data());
+  dnnl::memory diff_bias = opt_.bias ? dnnl::memory(bias_md, eng, store_.gradient(bias_).data()) : dnnl::memory();
+  p->bind_backward(ctx_, bwd_data_pd, bwd_w_pd, user_weights, user_diff_weights, diff_bias);
   return p;
 }
 

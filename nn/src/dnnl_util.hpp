@@ -74,6 +74,42 @@ struct weighted_plan {
   conversion weights_to_fwd, weights_to_bwd, diff_weights_to_user;
   step fwd, bwd_data, bwd_weights;
 
+  // Binds the forward step. REQUIRES: dst allocated. `bias` may be empty.
+  template <class FwdPD>
+  void bind_forward(compute_context& ctx, const FwdPD& pd, const dnnl::memory& user_weights, const dnnl::memory& bias) {
+    auto& eng = ctx.engine();
+    auto weights = memory_like(pd.weights_desc(), user_weights, ctx, fwd_weights_storage);
+    weights_to_fwd = conversion(user_weights, weights, ctx);
+    fwd = step(pd, ctx);
+    fwd.args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), eng, nullptr);
+    fwd.args[DNNL_ARG_WEIGHTS] = weights;
+    fwd.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, dst.raw());
+    if (bias) fwd.args[DNNL_ARG_BIAS] = bias;
+  }
+
+  // Binds the backward steps. REQUIRES: diff_src allocated. `diff_bias` may be empty.
+  template <class DataPD, class WeightsPD>
+  void bind_backward(compute_context& ctx, const DataPD& data_pd, const WeightsPD& weights_pd,
+                     const dnnl::memory& user_weights, const dnnl::memory& user_diff_weights,
+                     const dnnl::memory& diff_bias) {
+    auto& eng = ctx.engine();
+    // Backward data: diff_src from diff_dst and the weights (in this primitive's layout).
+    auto weights = memory_like(data_pd.weights_desc(), user_weights, ctx, bwd_weights_storage);
+    weights_to_bwd = conversion(user_weights, weights, ctx);
+    bwd_data = step(data_pd, ctx);
+    bwd_data.args[DNNL_ARG_DIFF_DST] = dnnl::memory(data_pd.diff_dst_desc(), eng, nullptr);
+    bwd_data.args[DNNL_ARG_WEIGHTS] = weights;
+    bwd_data.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(data_pd.diff_src_desc(), eng, diff_src.raw());
+    // Backward weights: diff_weights (and diff_bias) from src and diff_dst, then into the arena.
+    auto diff_weights = memory_like(weights_pd.diff_weights_desc(), user_diff_weights, ctx, diff_weights_storage);
+    diff_weights_to_user = conversion(diff_weights, user_diff_weights, ctx);
+    bwd_weights = step(weights_pd, ctx);
+    bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(weights_pd.src_desc(), eng, nullptr);
+    bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(weights_pd.diff_dst_desc(), eng, nullptr);
+    bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
+    if (diff_bias) bwd_weights.args[DNNL_ARG_DIFF_BIAS] = diff_bias;
+  }
+
   const tensor& forward(compute_context& ctx, const tensor& src) {
     weights_to_fwd.run(ctx);
     fwd.bind(DNNL_ARG_SRC, src.raw());

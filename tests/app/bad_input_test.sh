@@ -42,6 +42,22 @@ expect_error "unknown partition" "unknown partition" partition --scheme random
 expect_error "missing checkpoint" "no such file" train --resume "$tmp/none.safetensors" --epochs 1
 printf '\x10\x00\x00\x00\x00\x00\x00\x00{"a":1' >"$tmp/trunc.safetensors"
 expect_error "truncated checkpoint" "truncated" train --resume "$tmp/trunc.safetensors" --epochs 1
+# A tiny but valid data set (20 images of 28x28, labels 0..9), to make checkpoints.
+mkdir -p "$tmp/tiny"
+idx_images() { printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c 15680 /dev/urandom; }
+idx_labels() { printf '\x00\x00\x08\x01\x00\x00\x00\x14'; printf '\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09%.0s' 1 2; }
+for split in train t10k; do
+  idx_images >"$tmp/tiny/$split-images-idx3-ubyte"
+  idx_labels >"$tmp/tiny/$split-labels-idx1-ubyte"
+done
+if ! "$murmur" train --model mlp --epochs 1 --data-dir "$tmp/tiny" --save "$tmp/mlp.safetensors" >/dev/null 2>"$tmp/err"; then
+  echo "FAIL: training on the tiny data set: $(cat "$tmp/err")"; failures=$((failures + 1))
+fi
+expect_error "checkpoint of another model" "of model 'mlp', not 'lenet5'" \
+  train --model lenet5 --epochs 1 --data-dir "$tmp/tiny" --resume "$tmp/mlp.safetensors"
+head -c 3000 "$tmp/mlp.safetensors" >"$tmp/cut.safetensors"
+expect_error "truncated real checkpoint" "cut.safetensors" \
+  train --model mlp --epochs 1 --data-dir "$tmp/tiny" --resume "$tmp/cut.safetensors"
 expect_error "no command" "" 
 
 echo "$failures failed"
