@@ -1,5 +1,8 @@
 // murmur bench train: training throughput (forward, backward, SGD step) of a
-// model on random data, with the median over timed repetitions.
+// model on random data, with the median over timed repetitions and the peak
+// memory of training.
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,18 +26,28 @@ struct bench_args {
   std::int64_t batch = 32, steps = 50, warmup = 10, repeats = 5, classes = 10;
   std::vector<std::int64_t> input{1, 28, 28};
   int threads = 1;
-  bool json = false;
+  bool json = false, verbose = false;
 };
 
+// The process's peak resident memory so far, in MiB.
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
 int run(const bench_args& a) {
-  if (a.precision != "f32") return fail("--precision " + a.precision + " is not available yet (f32 only)");
   if (a.input.size() != 3) return fail("--input needs three numbers C,H,W");
   auto norm = nn::parse_norm(a.norm);
   if (!norm) return fail(norm.err().message);
-  nn::model_spec spec{.name = a.model, .input = a.input, .classes = a.classes, .norm = *norm};
+  auto precision = nn::parse_precision(a.precision);
+  if (!precision) return fail(precision.err().message);
+  const double rss_before = peak_rss_mib();
+  nn::model_spec spec{.name = a.model, .input = a.input, .classes = a.classes, .norm = *norm, .precision = *precision};
   auto built = nn::build_model(spec, a.threads);
   if (!built) return fail(built.err().message);
   nn::model& m = **built;
+  for (const auto& w : m.warnings()) std::fprintf(stderr, "murmur: warning: %s\n", w.c_str());
   m.init(1);
 
   // Random normalised inputs and labels.
@@ -61,16 +74,25 @@ int run(const bench_args& a) {
   }
   std::ranges::sort(rates);
   const double median = rates[rates.size() / 2];
+  // Peak memory of training: how far the process's high-water mark rose from
+  // before the model was built (parameters, gradients, momentum, activations,
+  // primitives and their scratchpad).
+  const double peak_mib = peak_rss_mib() - rss_before;
+  const char* ran_in = nn::to_string(m.spec().precision);
+  if (a.verbose)
+    for (const auto& line : m.kernel_report()) std::fprintf(stderr, "  %s\n", line.c_str());
   if (a.json) {
-    std::printf(
-        "{\"model\": \"%s\", \"batch\": %lld, \"threads\": %d, \"precision\": \"%s\", "
-        "\"images_per_second\": %.1f, \"min\": %.1f, \"max\": %.1f}\n",
-        a.model.c_str(), static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median, rates.front(),
-        rates.back());
+    std::printf("%s\n", fmt::format(R"({{"model": "{}", "batch": {}, "threads": {}, "precision": "{}", )"
+                                    R"("images_per_second": {:.1f}, "min": {:.1f}, "max": {:.1f}, )"
+                                    R"("peak_memory_mib": {:.1f}}})",
+                                    a.model, a.batch, a.threads, ran_in, median, rates.front(), rates.back(), peak_mib)
+                            .c_str());
   } else {
-    std::printf("%s batch %lld threads %d %s: %.1f img/s (median of %lld; min %.1f, max %.1f)\n", a.model.c_str(),
-                static_cast<long long>(a.batch), a.threads, a.precision.c_str(), median,
-                static_cast<long long>(a.repeats), rates.front(), rates.back());
+    std::printf("%s\n", fmt::format("{} batch {} threads {} {}: {:.1f} img/s (median of {}; min {:.1f}, max {:.1f}), "
+                                    "peak memory {:.1f} MiB",
+                                    a.model, a.batch, a.threads, ran_in, median, a.repeats, rates.front(), rates.back(),
+                                    peak_mib)
+                            .c_str());
   }
   return 0;
 }
@@ -91,9 +113,10 @@ runner add_bench_command(CLI::App& cmd) {
       ->check(CLI::Range(1, 1000));
   cmd.add_option("--input", a->input, "sample shape C,H,W")->delimiter(',')->capture_default_str();
   cmd.add_option("--classes", a->classes, "classes")->capture_default_str()->check(CLI::Range(2, 100000));
-  cmd.add_option("--norm", a->norm, "batchnorm | groupnorm")->capture_default_str();
-  cmd.add_option("--precision", a->precision, "f32")->capture_default_str();
+  cmd.add_option("--norm", a->norm, "batchnorm | groupnorm | evonorm | range-evonorm")->capture_default_str();
+  cmd.add_option("--precision", a->precision, "f32 | bf16")->capture_default_str();
   cmd.add_flag("--json", a->json, "print one JSON object");
+  cmd.add_flag("--verbose", a->verbose, "print each layer's element type and oneDNN kernels");
   return [a] { return run(*a); };
 }
 

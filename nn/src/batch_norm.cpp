@@ -33,10 +33,12 @@ void batch_norm2d::init(common::rng&) {
 
 std::string batch_norm2d::describe() const { return name_ + ": BatchNorm2d(" + std::to_string(channels_) + ")"; }
 
-std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const dims& in, mode m) {
+std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const tensor& src, mode m) {
   auto p = std::make_unique<plan>();
-  p->dst = tensor(in, dtype::f32, layout::nhwc);
-  const auto md = activation_md(in);
+  const dims& in = src.shape();
+  p->dst = tensor(in, src.type(), layout::nhwc);
+  // Data in the activations' type; scale, shift and statistics in f32.
+  const auto md = activation_md(in, to_dnnl(src.type()));
   const auto stat_md = plain_md({channels_});
   auto& eng = ctx_.engine();
   auto attr = ctx_.attributes();
@@ -56,7 +58,7 @@ std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const dims& in, mode
     // Training normalizes with the batch's statistics and keeps them for backward.
     p->mean = tensor({channels_});
     p->variance = tensor({channels_});
-    p->diff_src = tensor(in, dtype::f32, layout::nhwc);
+    p->diff_src = tensor(in, src.type(), layout::nhwc);
     dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_training, md, eps_, affine);
     dnnl::batch_normalization_forward::primitive_desc pd(desc, attr, eng);
     p->fwd = step(pd, ctx_);
@@ -100,7 +102,7 @@ void batch_norm2d::update_running_stats(plan& p, std::int64_t count) {
 }
 
 const tensor& batch_norm2d::forward(const tensor& src, mode m) {
-  auto& p = plans_.get(src.shape(), m, [&] { return make_plan(src.shape(), m); });
+  auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   p.fwd.bind(DNNL_ARG_SRC, src.raw());
   p.fwd.run(ctx_);
@@ -114,6 +116,11 @@ const tensor& batch_norm2d::backward(const tensor& diff_dst) {
   p.bwd.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
   p.bwd.run(ctx_);
   return p.diff_src;
+}
+
+void batch_norm2d::report(std::vector<std::string>& out) const {
+  if (const auto* p = plans_.current_or_null())
+    out.push_back(detail::kernel_line(name_, plans_.current_type(), {{"fwd", &p->fwd}, {"bwd", &p->bwd}}));
 }
 
 }  // namespace murmur::nn

@@ -1,5 +1,6 @@
 #include "murmur/nn/containers.hpp"
 
+#include "dnnl_util.hpp"
 #include "murmur/nn/simple_layers.hpp"
 
 namespace murmur::nn {
@@ -40,16 +41,18 @@ std::string sequential::describe() const {
   return s;
 }
 
+void sequential::report(std::vector<std::string>& out) const {
+  for (const auto& c : children_) c->report(out);
+}
+
 struct residual_block::plan {
-  tensor sum, diff_src;
+  tensor dst, diff_sum, diff_src;
+  detail::step add_relu, relu_backward, add_backward;
 };
 
 residual_block::residual_block(layer_env env, std::string name, std::unique_ptr<sequential> main,
                                std::unique_ptr<sequential> shortcut)
-    : name_(std::move(name)),
-      main_(std::move(main)),
-      shortcut_(std::move(shortcut)),
-      relu_(std::make_unique<relu>(env, name_ + ".relu")) {}
+    : ctx_(env.ctx), name_(std::move(name)), main_(std::move(main)), shortcut_(std::move(shortcut)) {}
 
 residual_block::~residual_block() = default;
 
@@ -65,34 +68,72 @@ std::string residual_block::describe() const {
 }
 
 const tensor& residual_block::forward(const tensor& src, mode m) {
+  using namespace detail;
   const dims out = output_dims(src.shape());
-  auto& p = plans_.get(src.shape(), m, [&] {
+  auto& p = plans_.get(src, m, [&] {
     auto p = std::make_unique<plan>();
-    p->sum = tensor(out, dtype::f32, layout::nhwc);
-    if (m == mode::train) p->diff_src = tensor(src.shape(), dtype::f32, layout::nhwc);
+    auto& eng = ctx_.engine();
+    const auto md = activation_md(out, to_dnnl(src.type()));
+    p->dst = tensor(out, src.type(), layout::nhwc);
+    auto attr = ctx_.attributes();
+    dnnl::post_ops relu;
+    relu.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(relu);
+    dnnl::binary::primitive_desc add_pd(dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md), attr, eng);
+    p->add_relu = step(add_pd, ctx_);
+    p->add_relu.args[DNNL_ARG_SRC_0] = dnnl::memory(md, eng, nullptr);
+    p->add_relu.args[DNNL_ARG_SRC_1] = dnnl::memory(md, eng, nullptr);
+    p->add_relu.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
+    if (m == mode::eval) return p;
+    p->diff_sum = tensor(out, src.type(), layout::nhwc);
+    p->diff_src = tensor(src.shape(), src.type(), layout::nhwc);
+    // ReLU backward from its output: diff_sum = diff_dst * (dst > 0).
+    const auto algo = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+    dnnl::eltwise_forward::primitive_desc hint(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, algo, md, 0.f, 0.f), ctx_.attributes(), eng);
+    dnnl::eltwise_backward::primitive_desc relu_pd(dnnl::eltwise_backward::desc(algo, md, md, 0.f, 0.f),
+                                                   ctx_.attributes(), eng, hint);
+    p->relu_backward = step(relu_pd, ctx_);
+    p->relu_backward.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
+    p->relu_backward.args[DNNL_ARG_DIFF_DST] = dnnl::memory(md, eng, nullptr);
+    p->relu_backward.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(md, eng, p->diff_sum.raw());
+    // The input's gradient sums both branches'.
+    const auto in_md = activation_md(src.shape(), to_dnnl(src.type()));
+    dnnl::binary::primitive_desc sum_pd(dnnl::binary::desc(dnnl::algorithm::binary_add, in_md, in_md, in_md),
+                                        ctx_.attributes(), eng);
+    p->add_backward = step(sum_pd, ctx_);
+    p->add_backward.args[DNNL_ARG_SRC_0] = dnnl::memory(in_md, eng, nullptr);
+    p->add_backward.args[DNNL_ARG_SRC_1] = dnnl::memory(in_md, eng, nullptr);
+    p->add_backward.args[DNNL_ARG_DST] = dnnl::memory(in_md, eng, p->diff_src.raw());
     return p;
   });
   const tensor& a = main_->forward(src, m);
   const tensor& b = shortcut_->empty() ? src : shortcut_->forward(src, m);
-  const float* pa = a.f32();
-  const float* pb = b.f32();
-  float* ps = p.sum.f32();
-  const std::int64_t n = p.sum.numel();
-  for (std::int64_t i = 0; i < n; ++i) ps[i] = pa[i] + pb[i];
-  return relu_->forward(p.sum, m);
+  p.add_relu.bind(DNNL_ARG_SRC_0, a.raw());
+  p.add_relu.bind(DNNL_ARG_SRC_1, b.raw());
+  p.add_relu.run(ctx_);
+  return p.dst;
 }
 
 const tensor& residual_block::backward(const tensor& diff_dst) {
   auto& p = plans_.current();
-  const tensor& d_sum = relu_->backward(diff_dst);
-  const tensor& d_main = main_->backward(d_sum);
-  const tensor& d_short = shortcut_->empty() ? d_sum : shortcut_->backward(d_sum);
-  const float* pa = d_main.f32();
-  const float* pb = d_short.f32();
-  float* pd = p.diff_src.f32();
-  const std::int64_t n = p.diff_src.numel();
-  for (std::int64_t i = 0; i < n; ++i) pd[i] = pa[i] + pb[i];
+  p.relu_backward.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
+  p.relu_backward.run(ctx_);
+  const tensor& d_main = main_->backward(p.diff_sum);
+  const tensor& d_short = shortcut_->empty() ? p.diff_sum : shortcut_->backward(p.diff_sum);
+  p.add_backward.bind(DNNL_ARG_SRC_0, d_main.raw());
+  p.add_backward.bind(DNNL_ARG_SRC_1, d_short.raw());
+  p.add_backward.run(ctx_);
   return p.diff_src;
+}
+
+void residual_block::report(std::vector<std::string>& out) const {
+  main_->report(out);
+  shortcut_->report(out);
+  if (const auto* p = plans_.current_or_null())
+    out.push_back(
+        detail::kernel_line(name_ + ".add_relu", plans_.current_type(),
+                            {{"fwd", &p->add_relu}, {"relu_bwd", &p->relu_backward}, {"add_bwd", &p->add_backward}}));
 }
 
 }  // namespace murmur::nn

@@ -36,17 +36,21 @@ std::string conv2d::describe() const {
          ", padding=" + std::to_string(opt_.padding) + (opt_.bias ? ")" : ", bias=False)");
 }
 
-std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
+std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
   auto p = std::make_unique<plan>();
+  const dims& in = src.shape();
   const dims out = output_dims(in);
-  p->dst = tensor(out, dtype::f32, layout::nhwc);
+  const auto type = to_dnnl(src.type());
+  p->dst = tensor(out, src.type(), layout::nhwc);
 
   const dnnl::memory::dims strides{opt_.stride, opt_.stride};
   const dnnl::memory::dims padding{opt_.padding, opt_.padding};
-  const auto src_md = activation_md(in);
-  const auto dst_md = activation_md(out);
+  const auto src_md = activation_md(in, type);
+  const auto dst_md = activation_md(out, type);
   const dims wdims{opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel};
-  const auto any_weights = dnnl::memory::desc(to_dnnl(wdims), dt::f32, tag::any);
+  // Weights in the activations' type; weight gradients always in f32.
+  const auto any_weights = dnnl::memory::desc(to_dnnl(wdims), type, tag::any);
+  const auto any_diff_weights = dnnl::memory::desc(to_dnnl(wdims), dt::f32, tag::any);
   const auto bias_md = opt_.bias ? plain_md({opt_.out_channels}) : dnnl::memory::desc();
   auto& eng = ctx_.engine();
   auto attr = ctx_.attributes();
@@ -63,13 +67,13 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
   p->bind_forward(ctx_, fwd_pd, user_weights, bias);
   if (m == mode::eval) return p;
 
-  p->diff_src = tensor(in, dtype::f32, layout::nhwc);
+  p->diff_src = tensor(in, src.type(), layout::nhwc);
 
   dnnl::convolution_backward_data::desc bwd_data_desc(dnnl::algorithm::convolution_direct, src_md, any_weights, dst_md,
                                                       strides, padding, padding);
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd(bwd_data_desc, attr, eng, fwd_pd);
-  dnnl::convolution_backward_weights::desc bwd_w_desc(dnnl::algorithm::convolution_direct, src_md, any_weights, bias_md,
-                                                      dst_md, strides, padding, padding);
+  dnnl::convolution_backward_weights::desc bwd_w_desc(dnnl::algorithm::convolution_direct, src_md, any_diff_weights,
+                                                      bias_md, dst_md, strides, padding, padding);
   dnnl::convolution_backward_weights::primitive_desc bwd_w_pd(bwd_w_desc, attr, eng, fwd_pd);
   dnnl::memory user_diff_weights(plain_md(wdims), eng, store_.gradient(weight_).data());
   dnnl::memory diff_bias = opt_.bias ? dnnl::memory(bias_md, eng, store_.gradient(bias_).data()) : dnnl::memory();
@@ -78,11 +82,18 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const dims& in, mode m) {
 }
 
 const tensor& conv2d::forward(const tensor& src, mode m) {
-  auto& p = plans_.get(src.shape(), m, [&] { return make_plan(src.shape(), m); });
+  auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   return p.forward(ctx_, src);
 }
 
 const tensor& conv2d::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
+
+void conv2d::report(std::vector<std::string>& out) const {
+  if (const auto* p = plans_.current_or_null())
+    out.push_back(
+        detail::kernel_line(name_, plans_.current_type(),
+                            {{"fwd", &p->fwd}, {"bwd_data", &p->bwd_data}, {"bwd_weights", &p->bwd_weights}}));
+}
 
 }  // namespace murmur::nn

@@ -4,6 +4,24 @@ namespace murmur::nn::detail {
 
 dnnl::memory::dims to_dnnl(const dims& d) { return dnnl::memory::dims(d.begin(), d.end()); }
 
+dt to_dnnl(dtype t) {
+  switch (t) {
+    case dtype::f32:
+      return dt::f32;
+    case dtype::bf16:
+      return dt::bf16;
+    case dtype::s8:
+      return dt::s8;
+    case dtype::u8:
+      return dt::u8;
+    case dtype::s32:
+      return dt::s32;
+    case dtype::s64:
+      return dt::undef;
+  }
+  return dt::undef;
+}
+
 dnnl::memory::desc activation_md(const dims& d, dt type) {
   switch (d.size()) {
     case 4:
@@ -28,6 +46,14 @@ dnnl::memory::desc plain_md(const dims& d, dt type) {
     default:
       return {to_dnnl(d), type, tag::undef};
   }
+}
+
+std::string kernel_line(const std::string& name, dtype type,
+                        std::initializer_list<std::pair<const char*, const step*>> steps) {
+  std::string line = name + ": " + to_string(type);
+  for (const auto& [label, s] : steps)
+    if (s && s->valid()) line += std::string(" ") + label + "=" + s->impl;
+  return line;
 }
 
 void step::add_scratchpad(const dnnl::memory::desc& desc, compute_context& ctx) {

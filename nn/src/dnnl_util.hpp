@@ -2,6 +2,7 @@
 
 // Small helpers shared by the layers that run oneDNN primitives. Internal to nn/.
 
+#include <string>
 #include <unordered_map>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -15,6 +16,7 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
 dnnl::memory::dims to_dnnl(const dims& d);
+dt to_dnnl(dtype t);
 
 // The memory descriptor of an activation tensor of dims `d` (NHWC for 4-D,
 // NC for 2-D, X for 1-D).
@@ -28,11 +30,12 @@ dnnl::memory::desc plain_md(const dims& d, dt type = dt::f32);
 struct step {
   dnnl::primitive prim;
   std::unordered_map<int, dnnl::memory> args;
+  std::string impl;  // oneDNN's name of the kernel it chose
 
   step() = default;
   // `pd` is the primitive's descriptor; adds a scratchpad argument if needed.
   template <class PD>
-  step(const PD& pd, compute_context& ctx) : prim(pd.get()) {
+  step(const PD& pd, compute_context& ctx) : prim(pd.get()), impl(pd.impl_info_str()) {
     add_scratchpad(pd.scratchpad_desc(), ctx);
   }
 
@@ -44,6 +47,10 @@ struct step {
   void add_scratchpad(const dnnl::memory::desc& desc, compute_context& ctx);
   bool has_scratchpad_ = false;
 };
+
+// "name: <type> label=<kernel> ..." for --verbose.
+std::string kernel_line(const std::string& name, dtype type,
+                        std::initializer_list<std::pair<const char*, const step*>> steps);
 
 // A reorder between two memories, or nothing when their layouts match.
 struct conversion {

@@ -34,18 +34,22 @@ std::string linear::describe() const {
          (has_bias_ ? ")" : ", bias=False)");
 }
 
-std::unique_ptr<linear::plan> linear::make_plan(const dims& in, mode m) {
+std::unique_ptr<linear::plan> linear::make_plan(const tensor& src, mode m) {
+  const dims& in = src.shape();
+  const auto type = to_dnnl(src.type());
   assert(product(in) / in[0] == in_features_);
   auto p = std::make_unique<plan>();
   const dims out{in[0], out_features_};
-  p->dst = tensor(out);
+  p->dst = tensor(out, src.type());
 
   // The weight seen with the input's rank: [O, C, H, W] for a 4-D input.
   dims wdims{out_features_};
   wdims.insert(wdims.end(), in.begin() + 1, in.end());
-  const auto src_md = activation_md(in);
-  const auto dst_md = activation_md(out);
-  const auto any_weights = dnnl::memory::desc(to_dnnl(wdims), dt::f32, tag::any);
+  const auto src_md = activation_md(in, type);
+  const auto dst_md = activation_md(out, type);
+  // Weights in the activations' type; weight gradients always in f32.
+  const auto any_weights = dnnl::memory::desc(to_dnnl(wdims), type, tag::any);
+  const auto any_diff_weights = dnnl::memory::desc(to_dnnl(wdims), dt::f32, tag::any);
   const auto bias_md = has_bias_ ? plain_md({out_features_}) : dnnl::memory::desc();
   auto& eng = ctx_.engine();
   auto attr = ctx_.attributes();
@@ -58,10 +62,10 @@ std::unique_ptr<linear::plan> linear::make_plan(const dims& in, mode m) {
   p->bind_forward(ctx_, fwd_pd, user_weights, bias);
   if (m == mode::eval) return p;
 
-  p->diff_src = tensor(in, dtype::f32, in.size() == 4 ? layout::nhwc : layout::row_major);
+  p->diff_src = tensor(in, src.type(), in.size() == 4 ? layout::nhwc : layout::row_major);
   dnnl::inner_product_backward_data::desc bwd_data_desc(src_md, any_weights, dst_md);
   dnnl::inner_product_backward_data::primitive_desc bwd_data_pd(bwd_data_desc, attr, eng, fwd_pd);
-  dnnl::inner_product_backward_weights::desc bwd_w_desc(src_md, any_weights, bias_md, dst_md);
+  dnnl::inner_product_backward_weights::desc bwd_w_desc(src_md, any_diff_weights, bias_md, dst_md);
   dnnl::inner_product_backward_weights::primitive_desc bwd_w_pd(bwd_w_desc, attr, eng, fwd_pd);
   dnnl::memory user_diff_weights(plain_md(wdims), eng, store_.gradient(weight_).data());
   dnnl::memory diff_bias = has_bias_ ? dnnl::memory(bias_md, eng, store_.gradient(bias_).data()) : dnnl::memory();
@@ -70,11 +74,18 @@ std::unique_ptr<linear::plan> linear::make_plan(const dims& in, mode m) {
 }
 
 const tensor& linear::forward(const tensor& src, mode m) {
-  auto& p = plans_.get(src.shape(), m, [&] { return make_plan(src.shape(), m); });
+  auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   return p.forward(ctx_, src);
 }
 
 const tensor& linear::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
+
+void linear::report(std::vector<std::string>& out) const {
+  if (const auto* p = plans_.current_or_null())
+    out.push_back(
+        detail::kernel_line(name_, plans_.current_type(),
+                            {{"fwd", &p->fwd}, {"bwd_data", &p->bwd_data}, {"bwd_weights", &p->bwd_weights}}));
+}
 
 }  // namespace murmur::nn

@@ -1,5 +1,7 @@
 #include "murmur/nn/model.hpp"
 
+#include "elementwise.hpp"
+
 namespace murmur::nn {
 
 const char* to_string(norm_kind n) { return n == norm_kind::batchnorm ? "batchnorm" : "groupnorm"; }
@@ -11,6 +13,21 @@ common::result<norm_kind> parse_norm(const std::string& name) {
                             "unknown norm '" + name + "' (known: batchnorm, groupnorm)");
 }
 
+const char* to_string(precision p) { return p == precision::f32 ? "f32" : "bf16"; }
+
+common::result<precision> parse_precision(const std::string& name) {
+  if (name == "f32") return precision::f32;
+  if (name == "bf16") return precision::bf16;
+  return common::make_error(common::errc::invalid_argument, "unknown precision '" + name + "' (known: f32, bf16)");
+}
+
+bf16_support cpu_bf16_support() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  if (isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx) return bf16_support::native;
+  if (isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni) return bf16_support::emulated;
+  return bf16_support::none;
+}
+
 model::model(model_spec spec, int threads) : spec_(std::move(spec)), ctx_(threads) {}
 
 void model::init(std::uint64_t seed) {
@@ -18,14 +35,39 @@ void model::init(std::uint64_t seed) {
   net_.init(gen);
 }
 
+tensor& model::staged(std::map<dims, tensor>& pool, const dims& d, dtype t, layout l) {
+  auto it = pool.find(d);
+  if (it == pool.end()) it = pool.emplace(d, tensor(d, t, l)).first;
+  return it->second;
+}
+
 const tensor& model::forward(const tensor& input, mode m) {
   ctx_.enter();
-  return net_.forward(input, m);
+  if (spec_.precision == precision::f32) return net_.forward(input, m);
+  // bf16: the batch comes in as f32 and the loss wants f32 logits.
+  tensor& in = staged(inputs_, input.shape(), dtype::bf16, input.memory_layout());
+  detail::convert(input, in);
+  const tensor& logits = net_.forward(in, m);
+  tensor& out = staged(outputs_, logits.shape(), dtype::f32, logits.memory_layout());
+  detail::convert(logits, out);
+  return out;
 }
 
 void model::backward(const tensor& diff_logits) {
   ctx_.enter();
-  net_.backward(diff_logits);
+  if (spec_.precision == precision::f32) {
+    net_.backward(diff_logits);
+    return;
+  }
+  tensor& diff = staged(diffs_, diff_logits.shape(), dtype::bf16, diff_logits.memory_layout());
+  detail::convert(diff_logits, diff);
+  net_.backward(diff);
+}
+
+std::vector<std::string> model::kernel_report() const {
+  std::vector<std::string> lines;
+  net_.report(lines);
+  return lines;
 }
 
 std::string model::summary() const {

@@ -149,6 +149,13 @@ common::result<std::unique_ptr<model>> build_model(const model_spec& spec, int t
   if (spec.classes < 2) return make_error(errc::invalid_argument, "a model needs at least 2 classes");
   const auto h = spec.input[1], w = spec.input[2];
   auto m = std::make_unique<model>(spec, threads);
+  if (spec.precision == precision::bf16 && cpu_bf16_support() == bf16_support::none) {
+    // oneDNN 2.6 has no bf16 kernels below AVX-512: train in f32 instead.
+    auto f32_spec = spec;
+    f32_spec.precision = precision::f32;
+    m = std::make_unique<model>(f32_spec, threads);
+    m->add_warning("this CPU has no AVX-512, so oneDNN has no bf16 kernels: training in f32 instead");
+  }
   builder b{*m, m->net(), {1, spec.input[0], h, w}};
   if (spec.name == "mlp") {
     build_mlp(*m, b);

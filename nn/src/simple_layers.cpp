@@ -17,12 +17,12 @@ relu::relu(layer_env env, std::string name) : ctx_(env.ctx), name_(std::move(nam
 relu::~relu() = default;
 
 const tensor& relu::forward(const tensor& src, mode m) {
-  auto& p = plans_.get(src.shape(), m, [&] {
+  auto& p = plans_.get(src, m, [&] {
     auto p = std::make_unique<plan>();
-    const auto md = activation_md(src.shape());
+    const auto md = activation_md(src.shape(), to_dnnl(src.type()));
     auto& eng = ctx_.engine();
     auto attr = ctx_.attributes();
-    p->dst = tensor(src.shape(), dtype::f32, src.memory_layout());
+    p->dst = tensor(src.shape(), src.type(), src.memory_layout());
     const auto prop = m == mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     dnnl::eltwise_forward::desc fwd_desc(prop, dnnl::algorithm::eltwise_relu, md, 0.f, 0.f);
     dnnl::eltwise_forward::primitive_desc fwd_pd(fwd_desc, attr, eng);
@@ -30,7 +30,7 @@ const tensor& relu::forward(const tensor& src, mode m) {
     p->fwd.args[DNNL_ARG_SRC] = dnnl::memory(md, eng, nullptr);
     p->fwd.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
     if (m == mode::train) {
-      p->diff_src = tensor(src.shape(), dtype::f32, src.memory_layout());
+      p->diff_src = tensor(src.shape(), src.type(), src.memory_layout());
       dnnl::eltwise_backward::desc bwd_desc(dnnl::algorithm::eltwise_relu, md, md, 0.f, 0.f);
       dnnl::eltwise_backward::primitive_desc bwd_pd(bwd_desc, attr, eng, fwd_pd);
       p->bwd = step(bwd_pd, ctx_);
@@ -52,6 +52,11 @@ const tensor& relu::backward(const tensor& diff_dst) {
   p.bwd.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
   p.bwd.run(ctx_);
   return p.diff_src;
+}
+
+void relu::report(std::vector<std::string>& out) const {
+  if (const auto* p = plans_.current_or_null())
+    out.push_back(kernel_line(name_, plans_.current_type(), {{"fwd", &p->fwd}, {"bwd", &p->bwd}}));
 }
 
 // -- pooling --------------------------------------------------------------------
@@ -78,12 +83,14 @@ std::string pool2d::describe() const {
          ", stride=" + std::to_string(opt_.stride) + ", padding=" + std::to_string(opt_.padding) + ")";
 }
 
-std::unique_ptr<pool2d::plan> pool2d::make_plan(const dims& in, mode m) {
+std::unique_ptr<pool2d::plan> pool2d::make_plan(const tensor& src, mode m) {
   auto p = std::make_unique<plan>();
+  const dims& in = src.shape();
   const dims out = output_dims(in);
-  p->dst = tensor(out, dtype::f32, layout::nhwc);
-  const auto src_md = activation_md(in);
-  const auto dst_md = activation_md(out);
+  const auto type = to_dnnl(src.type());
+  p->dst = tensor(out, src.type(), layout::nhwc);
+  const auto src_md = activation_md(in, type);
+  const auto dst_md = activation_md(out, type);
   const dnnl::memory::dims kernel =
       opt_.global ? dnnl::memory::dims{in[2], in[3]} : dnnl::memory::dims{opt_.kernel, opt_.kernel};
   const dnnl::memory::dims strides = opt_.global ? kernel : dnnl::memory::dims{opt_.stride, opt_.stride};
@@ -108,7 +115,7 @@ std::unique_ptr<pool2d::plan> pool2d::make_plan(const dims& in, mode m) {
     workspace = dnnl::memory(fwd_pd.workspace_desc(), eng, p->workspace.data());
     p->fwd.args[DNNL_ARG_WORKSPACE] = workspace;
   }
-  p->diff_src = tensor(in, dtype::f32, layout::nhwc);
+  p->diff_src = tensor(in, src.type(), layout::nhwc);
   dnnl::pooling_backward::desc bwd_desc(algo, src_md, dst_md, strides, kernel, padding, padding);
   dnnl::pooling_backward::primitive_desc bwd_pd(bwd_desc, attr, eng, fwd_pd);
   p->bwd = step(bwd_pd, ctx_);
@@ -119,7 +126,7 @@ std::unique_ptr<pool2d::plan> pool2d::make_plan(const dims& in, mode m) {
 }
 
 const tensor& pool2d::forward(const tensor& src, mode m) {
-  auto& p = plans_.get(src.shape(), m, [&] { return make_plan(src.shape(), m); });
+  auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   p.fwd.bind(DNNL_ARG_SRC, src.raw());
   p.fwd.run(ctx_);
   return p.dst;
@@ -130,6 +137,11 @@ const tensor& pool2d::backward(const tensor& diff_dst) {
   p.bwd.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
   p.bwd.run(ctx_);
   return p.diff_src;
+}
+
+void pool2d::report(std::vector<std::string>& out) const {
+  if (const auto* p = plans_.current_or_null())
+    out.push_back(kernel_line(name_, plans_.current_type(), {{"fwd", &p->fwd}, {"bwd", &p->bwd}}));
 }
 
 }  // namespace murmur::nn

@@ -26,6 +26,7 @@ class sequential final : public layer {
   const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
+  void report(std::vector<std::string>& out) const override;
   bool empty() const { return children_.empty(); }
 
  private:
@@ -33,6 +34,8 @@ class sequential final : public layer {
 };
 
 // out = relu(main(x) + shortcut(x)), with `shortcut` the identity when empty.
+// The add and the ReLU run as one oneDNN binary primitive with a ReLU
+// post-op; backward takes the ReLU's gradient from its output.
 class residual_block final : public layer {
  public:
   residual_block(layer_env env, std::string name, std::unique_ptr<sequential> main,
@@ -44,12 +47,13 @@ class residual_block final : public layer {
   const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
+  void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;
+  compute_context& ctx_;
   std::string name_;
   std::unique_ptr<sequential> main_, shortcut_;
-  std::unique_ptr<layer> relu_;
   plan_cache<plan> plans_;
 };
 

@@ -14,7 +14,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "murmur/common/rng.hpp"
 #include "murmur/nn/context.hpp"
@@ -46,28 +48,36 @@ class layer {
   virtual void init(common::rng&) {}
   // One line for a model summary.
   virtual std::string describe() const = 0;
+  // Appends one line per layer that computes: its name, the element type it
+  // last ran in and the kernels that ran it (for --verbose).
+  virtual void report(std::vector<std::string>&) const {}
 };
 
-// Plans of a layer, keyed by input dims and mode.
+// Plans of a layer, keyed by input dims, mode and element type.
 template <class Plan>
 class plan_cache {
  public:
-  // Returns the plan for (in, m), building it with `make()` the first time.
+  // Returns the plan for (src's dims and type, m), building it with `make()` the first time.
   template <class Make>
-  Plan& get(const dims& in, mode m, Make&& make) {
-    auto key = std::make_pair(in, m);
+  Plan& get(const tensor& src, mode m, Make&& make) {
+    auto key = std::make_tuple(src.shape(), m, src.type());
     auto it = plans_.find(key);
     if (it == plans_.end()) it = plans_.emplace(std::move(key), make()).first;
     current_ = it->second.get();
+    current_type_ = src.type();
     return *current_;
   }
   // The plan of the last forward. REQUIRES: a forward ran.
   Plan& current() { return *current_; }
+  const Plan* current_or_null() const { return current_; }
+  // The element type of the input the last forward saw.
+  dtype current_type() const { return current_type_; }
   bool has_current() const { return current_ != nullptr; }
 
  private:
-  std::map<std::pair<dims, mode>, std::unique_ptr<Plan>> plans_;
+  std::map<std::tuple<dims, mode, dtype>, std::unique_ptr<Plan>> plans_;
   Plan* current_ = nullptr;
+  dtype current_type_ = dtype::f32;
 };
 
 }  // namespace murmur::nn

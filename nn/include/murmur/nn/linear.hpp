@@ -22,10 +22,11 @@ class linear final : public layer {
   const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
+  void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;
-  std::unique_ptr<plan> make_plan(const dims& in, mode m);
+  std::unique_ptr<plan> make_plan(const tensor& src, mode m);
 
   compute_context& ctx_;
   parameter_store& store_;

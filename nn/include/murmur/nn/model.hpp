@@ -4,6 +4,7 @@
 // is used by one thread at a time; models on different threads are
 // independent (own primitives, own scratchpad, own thread count).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,18 +18,30 @@ namespace murmur::nn {
 
 enum class norm_kind { batchnorm, groupnorm };
 
+// The element type of training: activations, weight copies and compute. Master
+// weights, weight gradients and optimizer state are f32 in both.
+enum class precision { f32, bf16 };
+
 struct model_spec {
   std::string name;  // mlp | lenet5 | resnet20 | vgg11
   dims input;        // {C, H, W} of one sample
   std::int64_t classes = 10;
   norm_kind norm = norm_kind::batchnorm;
   std::int64_t groups = 2;  // for groupnorm
+  nn::precision precision = precision::f32;
 };
 
 // The model names `build_model` knows.
 const std::vector<std::string>& model_names();
 common::result<norm_kind> parse_norm(const std::string& name);
 const char* to_string(norm_kind n);
+common::result<precision> parse_precision(const std::string& name);
+const char* to_string(precision p);
+
+// Whether this CPU runs oneDNN's bf16 kernels: natively (AVX-512 BF16 or
+// AMX), emulated on AVX-512, or not at all.
+enum class bf16_support { native, emulated, none };
+bf16_support cpu_bf16_support();
 
 class model {
  public:
@@ -53,12 +66,22 @@ class model {
   // Overwrites the gradient arena. REQUIRES: the last forward was mode::train.
   void backward(const tensor& diff_logits);
   std::string summary() const;
+  // Per layer: the element type it ran in and oneDNN's kernels (after a step).
+  std::vector<std::string> kernel_report() const;
+  // Things the user should know (e.g. a precision fallback), one line each.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  void add_warning(std::string w) { warnings_.push_back(std::move(w)); }
 
  private:
+  // The model's input and output in its precision, and the f32 logits.
+  tensor& staged(std::map<dims, tensor>& pool, const dims& d, dtype t, layout l);
+
   model_spec spec_;
   parameter_store store_;
   compute_context ctx_;
   sequential net_;
+  std::map<dims, tensor> inputs_, outputs_, diffs_;
+  std::vector<std::string> warnings_;
 };
 
 // Builds a model for a data set's sample shape and class count.

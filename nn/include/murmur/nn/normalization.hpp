@@ -21,10 +21,11 @@ class batch_norm2d final : public layer {
   const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
+  void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;
-  std::unique_ptr<plan> make_plan(const dims& in, mode m);
+  std::unique_ptr<plan> make_plan(const tensor& src, mode m);
   void update_running_stats(plan& p, std::int64_t count);
 
   compute_context& ctx_;
@@ -46,6 +47,7 @@ class group_norm final : public layer {
   const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
+  void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;

@@ -18,6 +18,7 @@ class relu final : public layer {
   const tensor& forward(const tensor& src, mode m) override;
   const tensor& backward(const tensor& diff_dst) override;
   std::string describe() const override { return name_ + ": ReLU()"; }
+  void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;
@@ -43,10 +44,11 @@ class pool2d final : public layer {
   const tensor& forward(const tensor& src, mode m) override;
   const tensor& backward(const tensor& diff_dst) override;
   std::string describe() const override;
+  void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;
-  std::unique_ptr<plan> make_plan(const dims& in, mode m);
+  std::unique_ptr<plan> make_plan(const tensor& src, mode m);
   compute_context& ctx_;
   std::string name_;
   pool2d_options opt_;
