@@ -51,8 +51,8 @@ struct residual_block::plan {
 };
 
 residual_block::residual_block(layer_env env, std::string name, std::unique_ptr<sequential> main,
-                               std::unique_ptr<sequential> shortcut)
-    : ctx_(env.ctx), name_(std::move(name)), main_(std::move(main)), shortcut_(std::move(shortcut)) {}
+                               std::unique_ptr<sequential> shortcut, bool relu)
+    : ctx_(env.ctx), name_(std::move(name)), main_(std::move(main)), shortcut_(std::move(shortcut)), relu_(relu) {}
 
 residual_block::~residual_block() = default;
 
@@ -64,7 +64,7 @@ void residual_block::init(common::rng& gen) {
 std::string residual_block::describe() const {
   std::string s = main_->describe();
   if (!shortcut_->empty()) s += "\n" + shortcut_->describe();
-  return s + "\n" + name_ + ": residual add + ReLU";
+  return s + "\n" + name_ + (relu_ ? ": residual add + ReLU" : ": residual add");
 }
 
 const tensor& residual_block::forward(const tensor& src, mode m) {
@@ -76,27 +76,31 @@ const tensor& residual_block::forward(const tensor& src, mode m) {
     const auto md = activation_md(out, to_dnnl(src.type()));
     p->dst = tensor(out, src.type(), layout::nhwc);
     auto attr = ctx_.attributes();
-    dnnl::post_ops relu;
-    relu.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(relu);
+    if (relu_) {
+      dnnl::post_ops relu;
+      relu.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(relu);
+    }
     dnnl::binary::primitive_desc add_pd(dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md), attr, eng);
     p->add_relu = step(add_pd, ctx_);
     p->add_relu.args[DNNL_ARG_SRC_0] = dnnl::memory(md, eng, nullptr);
     p->add_relu.args[DNNL_ARG_SRC_1] = dnnl::memory(md, eng, nullptr);
     p->add_relu.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
     if (m == mode::eval) return p;
-    p->diff_sum = tensor(out, src.type(), layout::nhwc);
     p->diff_src = tensor(src.shape(), src.type(), layout::nhwc);
+    if (relu_) p->diff_sum = tensor(out, src.type(), layout::nhwc);
     // ReLU backward from its output: diff_sum = diff_dst * (dst > 0).
-    const auto algo = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-    dnnl::eltwise_forward::primitive_desc hint(
-        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, algo, md, 0.f, 0.f), ctx_.attributes(), eng);
-    dnnl::eltwise_backward::primitive_desc relu_pd(dnnl::eltwise_backward::desc(algo, md, md, 0.f, 0.f),
-                                                   ctx_.attributes(), eng, hint);
-    p->relu_backward = step(relu_pd, ctx_);
-    p->relu_backward.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
-    p->relu_backward.args[DNNL_ARG_DIFF_DST] = dnnl::memory(md, eng, nullptr);
-    p->relu_backward.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(md, eng, p->diff_sum.raw());
+    if (relu_) {
+      const auto algo = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+      dnnl::eltwise_forward::primitive_desc hint(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, algo, md, 0.f, 0.f), ctx_.attributes(), eng);
+      dnnl::eltwise_backward::primitive_desc relu_pd(dnnl::eltwise_backward::desc(algo, md, md, 0.f, 0.f),
+                                                     ctx_.attributes(), eng, hint);
+      p->relu_backward = step(relu_pd, ctx_);
+      p->relu_backward.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
+      p->relu_backward.args[DNNL_ARG_DIFF_DST] = dnnl::memory(md, eng, nullptr);
+      p->relu_backward.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(md, eng, p->diff_sum.raw());
+    }
     // The input's gradient sums both branches'.
     const auto in_md = activation_md(src.shape(), to_dnnl(src.type()));
     dnnl::binary::primitive_desc sum_pd(dnnl::binary::desc(dnnl::algorithm::binary_add, in_md, in_md, in_md),
@@ -117,10 +121,14 @@ const tensor& residual_block::forward(const tensor& src, mode m) {
 
 const tensor& residual_block::backward(const tensor& diff_dst) {
   auto& p = plans_.current();
-  p.relu_backward.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
-  p.relu_backward.run(ctx_);
-  const tensor& d_main = main_->backward(p.diff_sum);
-  const tensor& d_short = shortcut_->empty() ? p.diff_sum : shortcut_->backward(p.diff_sum);
+  const tensor* d_sum = &diff_dst;
+  if (relu_) {
+    p.relu_backward.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
+    p.relu_backward.run(ctx_);
+    d_sum = &p.diff_sum;
+  }
+  const tensor& d_main = main_->backward(*d_sum);
+  const tensor& d_short = shortcut_->empty() ? *d_sum : shortcut_->backward(*d_sum);
   p.add_backward.bind(DNNL_ARG_SRC_0, d_main.raw());
   p.add_backward.bind(DNNL_ARG_SRC_1, d_short.raw());
   p.add_backward.run(ctx_);

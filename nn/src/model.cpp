@@ -4,13 +4,25 @@
 
 namespace murmur::nn {
 
-const char* to_string(norm_kind n) { return n == norm_kind::batchnorm ? "batchnorm" : "groupnorm"; }
+const char* to_string(norm_kind n) {
+  switch (n) {
+    case norm_kind::batchnorm:
+      return "batchnorm";
+    case norm_kind::groupnorm:
+      return "groupnorm";
+    case norm_kind::evonorm:
+      return "evonorm";
+    case norm_kind::range_evonorm:
+      return "range-evonorm";
+  }
+  return "?";
+}
 
 common::result<norm_kind> parse_norm(const std::string& name) {
-  if (name == "batchnorm") return norm_kind::batchnorm;
-  if (name == "groupnorm") return norm_kind::groupnorm;
+  for (auto n : {norm_kind::batchnorm, norm_kind::groupnorm, norm_kind::evonorm, norm_kind::range_evonorm})
+    if (name == to_string(n)) return n;
   return common::make_error(common::errc::invalid_argument,
-                            "unknown norm '" + name + "' (known: batchnorm, groupnorm)");
+                            "unknown norm '" + name + "' (known: batchnorm, groupnorm, evonorm, range-evonorm)");
 }
 
 const char* to_string(precision p) { return p == precision::f32 ? "f32" : "bf16"; }

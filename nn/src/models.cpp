@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "murmur/nn/conv2d.hpp"
+#include "murmur/nn/evonorm.hpp"
 #include "murmur/nn/linear.hpp"
 #include "murmur/nn/model.hpp"
 #include "murmur/nn/normalization.hpp"
@@ -15,10 +16,35 @@ namespace {
 using common::errc;
 using common::make_error;
 
+// EvoNorm layers carry their own non-linearity: no ReLU follows them.
+bool norm_has_activation(const model& m) {
+  return m.spec().norm == norm_kind::evonorm || m.spec().norm == norm_kind::range_evonorm;
+}
+
 std::unique_ptr<layer> make_norm(model& m, const std::string& name, std::int64_t channels) {
-  if (m.spec().norm == norm_kind::groupnorm)
-    return std::make_unique<group_norm>(m.env(), name, std::min(m.spec().groups, channels), channels);
+  const auto& spec = m.spec();
+  switch (spec.norm) {
+    case norm_kind::groupnorm:
+      return std::make_unique<group_norm>(m.env(), name, std::min(spec.groups ? spec.groups : 2, channels), channels);
+    case norm_kind::evonorm:
+    case norm_kind::range_evonorm:
+      return std::make_unique<evonorm>(
+          m.env(), name,
+          evonorm_options{.kind = spec.norm == norm_kind::evonorm ? evonorm_kind::s0 : evonorm_kind::range,
+                          .channels = channels,
+                          .groups = std::min(spec.groups ? spec.groups : 8, channels),
+                          .chunks = spec.chunks});
+    case norm_kind::batchnorm:
+      break;
+  }
   return std::make_unique<batch_norm2d>(m.env(), name, channels);
+}
+
+// A norm and, unless the norm is an EvoNorm, a ReLU after it.
+void add_norm_act(model& m, sequential& seq, const std::string& norm_name, const std::string& relu_name,
+                  std::int64_t channels) {
+  seq.add(make_norm(m, norm_name, channels));
+  if (!norm_has_activation(m)) seq.emplace<relu>(m.env(), relu_name);
 }
 
 // Tracks the running dims while layers are appended, so each layer is sized
@@ -73,8 +99,7 @@ std::unique_ptr<layer> basic_block(model& m, const std::string& name, std::int64
       m.env(), name + ".conv1",
       conv2d_options{
           .in_channels = in, .out_channels = out, .kernel = 3, .stride = stride, .padding = 1, .bias = false});
-  main->add(make_norm(m, name + ".bn1", out));
-  main->emplace<relu>(m.env(), name + ".relu1");
+  add_norm_act(m, *main, name + ".bn1", name + ".relu1", out);
   main->emplace<conv2d>(
       m.env(), name + ".conv2",
       conv2d_options{.in_channels = out, .out_channels = out, .kernel = 3, .padding = 1, .bias = false});
@@ -86,7 +111,7 @@ std::unique_ptr<layer> basic_block(model& m, const std::string& name, std::int64
         conv2d_options{.in_channels = in, .out_channels = out, .kernel = 1, .stride = stride, .bias = false});
     shortcut->add(make_norm(m, name + ".downsample.1", out));
   }
-  return std::make_unique<residual_block>(m.env(), name, std::move(main), std::move(shortcut));
+  return std::make_unique<residual_block>(m.env(), name, std::move(main), std::move(shortcut), !norm_has_activation(m));
 }
 
 void build_resnet20(model& m, builder& b) {
@@ -94,7 +119,7 @@ void build_resnet20(model& m, builder& b) {
   b.add<conv2d>(m.env(), "conv1",
                 conv2d_options{.in_channels = c, .out_channels = 16, .kernel = 3, .padding = 1, .bias = false});
   b.add(make_norm(m, "bn1", 16));
-  b.add<relu>(m.env(), "relu");
+  if (!norm_has_activation(m)) b.add<relu>(m.env(), "relu");
   std::int64_t in = 16;
   const std::int64_t widths[] = {16, 32, 64};
   for (int stage = 0; stage < 3; ++stage) {
@@ -126,7 +151,7 @@ void build_vgg11(model& m, builder& b) {
     }
     b.add<conv2d>(m.env(), name, conv2d_options{.in_channels = in, .out_channels = v, .kernel = 3, .padding = 1});
     b.add(make_norm(m, "features." + std::to_string(index + 1), v));
-    b.add<relu>(m.env(), "features." + std::to_string(index + 2));
+    if (!norm_has_activation(m)) b.add<relu>(m.env(), "features." + std::to_string(index + 2));
     index += 3;
     in = v;
   }

@@ -10,6 +10,7 @@
 
 #include "murmur/nn/containers.hpp"
 #include "murmur/nn/conv2d.hpp"
+#include "murmur/nn/evonorm.hpp"
 #include "murmur/nn/linear.hpp"
 #include "murmur/nn/normalization.hpp"
 #include "murmur/nn/simple_layers.hpp"
@@ -205,4 +206,33 @@ TEST_CASE("a residual block's backward matches finite differences", "[nn][gradie
   // The ReLU at the end has kinks; with a small step a crossing is unlikely
   // and the budget absorbs it.
   check_gradients(h, x, {.eps = 1e-3, .abs = 5e-3, .rel = 2e-2});
+}
+
+TEST_CASE("EvoNorm-S0 backward matches finite differences", "[nn][gradient]") {
+  harness h;
+  h.layer =
+      std::make_unique<evonorm>(h.env(), "en", evonorm_options{.kind = evonorm_kind::s0, .channels = 8, .groups = 2});
+  h.ready();
+  common::rng gen(7);
+  for (auto& v : h.store.parameters()) v = static_cast<float>(0.5 + gen.uniform());
+  auto x = input({2, 8, 3, 3});
+  check_gradients(h, x, smooth_budget);
+}
+
+TEST_CASE("Range-EvoNorm backward matches finite differences", "[nn][gradient]") {
+  // 2 groups of 4 channels of 4x4: 64 values per group, 16 chunks of 4.
+  harness h;
+  h.layer = std::make_unique<evonorm>(h.env(), "ren",
+                                      evonorm_options{.kind = evonorm_kind::range, .channels = 8, .groups = 2});
+  h.ready();
+  common::rng gen(8);
+  for (auto& v : h.store.parameters()) v = static_cast<float>(0.5 + gen.uniform());
+  // Inputs 0.02 apart, so a step of 5e-3 never changes which value is a
+  // chunk's max or min (where the range is not differentiable).
+  tensor x({2, 8, 4, 4}, dtype::f32, layout::nhwc);
+  std::vector<int> perm(x.numel());
+  std::iota(perm.begin(), perm.end(), 0);
+  gen.shuffle(std::span(perm));
+  for (std::int64_t i = 0; i < x.numel(); ++i) x.f32()[i] = 0.02f * static_cast<float>(perm[i] - x.numel() / 2);
+  check_gradients(h, x, smooth_budget);
 }

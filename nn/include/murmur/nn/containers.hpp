@@ -33,13 +33,14 @@ class sequential final : public layer {
   std::vector<std::unique_ptr<layer>> children_;
 };
 
-// out = relu(main(x) + shortcut(x)), with `shortcut` the identity when empty.
-// The add and the ReLU run as one oneDNN binary primitive with a ReLU
-// post-op; backward takes the ReLU's gradient from its output.
+// out = relu(main(x) + shortcut(x)), with `shortcut` the identity when empty,
+// or without the ReLU (the EvoNorm models, whose norms carry the
+// non-linearity). The add and the ReLU run as one oneDNN binary primitive with
+// a ReLU post-op; backward takes the ReLU's gradient from its output.
 class residual_block final : public layer {
  public:
   residual_block(layer_env env, std::string name, std::unique_ptr<sequential> main,
-                 std::unique_ptr<sequential> shortcut);
+                 std::unique_ptr<sequential> shortcut, bool relu = true);
   ~residual_block() override;
 
   dims output_dims(const dims& in) const override { return main_->output_dims(in); }
@@ -54,6 +55,7 @@ class residual_block final : public layer {
   compute_context& ctx_;
   std::string name_;
   std::unique_ptr<sequential> main_, shortcut_;
+  bool relu_;
   plan_cache<plan> plans_;
 };
 

@@ -16,7 +16,7 @@
 
 namespace murmur::nn {
 
-enum class norm_kind { batchnorm, groupnorm };
+enum class norm_kind { batchnorm, groupnorm, evonorm, range_evonorm };
 
 // The element type of training: activations, weight copies and compute. Master
 // weights, weight gradients and optimizer state are f32 in both.
@@ -27,7 +27,8 @@ struct model_spec {
   dims input;        // {C, H, W} of one sample
   std::int64_t classes = 10;
   norm_kind norm = norm_kind::batchnorm;
-  std::int64_t groups = 2;  // for groupnorm
+  std::int64_t groups = 0;   // of groupnorm (default 2) or (range-)evonorm (default 8); 0 = default
+  std::int64_t chunks = 16;  // of range-evonorm
   nn::precision precision = precision::f32;
 };
 

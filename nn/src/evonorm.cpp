@@ -1,0 +1,288 @@
+#include "murmur/nn/evonorm.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <numbers>
+
+#include "elementwise.hpp"
+#include "fast_math.hpp"
+
+namespace murmur::nn {
+
+using detail::with_elements;
+
+namespace {
+
+// Range-EvoNorm's constant C(m) for chunks of m values. A group of a single
+// value (m = 1, where C would be infinite) uses 1: its range is 0 anyway.
+double range_constant(std::int64_t m) {
+  if (m < 2) return 1.0;
+  return 0.5 * 0.35 * (1.0 + std::sqrt(std::numbers::pi * std::log(4.0))) /
+         std::sqrt(2.0 * std::log(static_cast<double>(m)));
+}
+
+}  // namespace
+
+std::int64_t range_chunks(std::int64_t group_size, std::int64_t chunks) {
+  // Chunks of at least 2 values, as many as allowed, dividing the group exactly.
+  std::int64_t k = std::min(chunks, group_size / 2);
+  while (k > 1 && group_size % k != 0) --k;
+  return std::max<std::int64_t>(k, 1);
+}
+
+struct evonorm::plan {
+  tensor dst, diff_src;
+  std::vector<float> scale;                    // per (sample, group): 1/sigma or s
+  std::vector<float> mean;                     // S0: per (sample, group)
+  std::vector<std::int64_t> arg_max, arg_min;  // Range: per (sample, group, chunk), index j
+  std::int64_t chunks = 0;
+};
+
+evonorm::evonorm(layer_env env, std::string name, evonorm_options opt)
+    : ctx_(env.ctx), store_(env.store), name_(std::move(name)), opt_(opt) {
+  assert(opt_.channels % opt_.groups == 0);
+  const dims shape{1, opt_.channels, 1, 1};
+  weight_ = store_.add_parameter(name_ + ".weight", shape);
+  bias_ = store_.add_parameter(name_ + ".bias", shape);
+  v_ = store_.add_parameter(name_ + ".v", shape);
+}
+
+evonorm::~evonorm() = default;
+
+void evonorm::init(common::rng& gen) {
+  // As the reference code: EvoNorm-S0 gamma = 1; Range-EvoNorm gamma ~ U(0, 1).
+  if (opt_.kind == evonorm_kind::range)
+    for (auto& w : store_.parameter(weight_)) w = static_cast<float>(gen.uniform());
+  else
+    std::ranges::fill(store_.parameter(weight_), 1.f);
+  std::ranges::fill(store_.parameter(bias_), 0.f);
+  std::ranges::fill(store_.parameter(v_), 1.f);
+}
+
+std::string evonorm::describe() const {
+  std::string s = name_ + (opt_.kind == evonorm_kind::s0 ? ": EvoNormS0(" : ": RangeEvoNorm(") +
+                  std::to_string(opt_.channels) + ", groups=" + std::to_string(opt_.groups);
+  if (opt_.kind == evonorm_kind::range) {
+    s += ", chunks=" + std::to_string(opt_.chunks);
+    if (last_chunks_ && last_chunks_ != opt_.chunks) s += " (" + std::to_string(last_chunks_) + " used)";
+  }
+  return s + ")";
+}
+
+void evonorm::report(std::vector<std::string>& out) const {
+  if (plans_.current_or_null()) out.push_back(name_ + ": " + to_string(plans_.current_type()) + " fwd=bwd=murmur:omp");
+}
+
+namespace {
+
+// One sample's data in NHWC: hw positions of c channels.
+struct sample_shape {
+  std::int64_t hw, c, groups, cg;
+  std::int64_t size() const { return cg * hw; }  // values per group
+};
+
+// Range-EvoNorm statistics of one sample: per group, the mean over chunks of
+// max - min, with where each chunk's max and min sit (logical index j).
+template <class T>
+void chunk_ranges(const T* x, const sample_shape& sh, std::int64_t chunks, float* range, std::int64_t* arg_max,
+                  std::int64_t* arg_min) {
+  const std::int64_t m = sh.size() / chunks;
+  for (std::int64_t g = 0; g < sh.groups; ++g) {
+    double sum = 0;
+    const T* xg = x + g * sh.cg;
+    for (std::int64_t k = 0; k < chunks; ++k) {
+      // Walk j = (channel within group) * hw + position over the chunk,
+      // keeping channel and position as counters (no division per element).
+      std::int64_t j = k * m, ch = j / sh.hw, pos = j % sh.hw;
+      float vmax = to_f32(xg[pos * sh.c + ch]), vmin = vmax;
+      std::int64_t jmax = j, jmin = j;
+      for (; j < (k + 1) * m; ++j) {
+        const float v = to_f32(xg[pos * sh.c + ch]);
+        if (v > vmax) vmax = v, jmax = j;
+        if (v < vmin) vmin = v, jmin = j;
+        if (++pos == sh.hw) pos = 0, ++ch;
+      }
+      arg_max[g * chunks + k] = jmax;
+      arg_min[g * chunks + k] = jmin;
+      sum += static_cast<double>(vmax) - vmin;
+    }
+    range[g] = static_cast<float>(sum / static_cast<double>(chunks));
+  }
+}
+
+// EvoNorm-S0 statistics of one sample: per group, mean and 1/sqrt(var + eps).
+template <class T>
+void group_moments(const T* x, const sample_shape& sh, float eps, float* mean, float* inv_std) {
+  std::vector<double> sum(sh.c, 0.0), sq(sh.c, 0.0);
+  for (std::int64_t pos = 0; pos < sh.hw; ++pos)
+    for (std::int64_t ch = 0; ch < sh.c; ++ch) {
+      const double v = to_f32(x[pos * sh.c + ch]);
+      sum[ch] += v;
+      sq[ch] += v * v;
+    }
+  for (std::int64_t g = 0; g < sh.groups; ++g) {
+    double s = 0, q = 0;
+    for (std::int64_t ch = g * sh.cg; ch < (g + 1) * sh.cg; ++ch) s += sum[ch], q += sq[ch];
+    const double count = static_cast<double>(sh.size());
+    const double mu = s / count, var = std::max(0.0, q / count - mu * mu);
+    mean[g] = static_cast<float>(mu);
+    inv_std[g] = static_cast<float>(1.0 / std::sqrt(var + eps));
+  }
+}
+
+}  // namespace
+
+const tensor& evonorm::forward(const tensor& src, mode m) {
+  const std::int64_t n = src.dim(0), groups = opt_.groups;
+  const sample_shape sh{src.dim(2) * src.dim(3), opt_.channels, groups, opt_.channels / groups};
+  auto& p = plans_.get(src, m, [&] {
+    auto p = std::make_unique<plan>();
+    p->dst = tensor(src.shape(), src.type(), layout::nhwc);
+    if (m == mode::train) p->diff_src = tensor(src.shape(), src.type(), layout::nhwc);
+    p->scale.resize(n * groups);
+    p->mean.resize(n * groups);
+    if (opt_.kind == evonorm_kind::range) {
+      p->chunks = range_chunks(sh.size(), opt_.chunks);
+      p->arg_max.resize(n * groups * p->chunks);
+      p->arg_min.resize(n * groups * p->chunks);
+    }
+    return p;
+  });
+  last_chunks_ = p.chunks;
+  src_ = &src;
+  ctx_.enter();
+  const float* gamma = store_.parameter(weight_).data();
+  const float* beta = store_.parameter(bias_).data();
+  const float* v = store_.parameter(v_).data();
+  const bool range = opt_.kind == evonorm_kind::range;
+  const double constant = range ? range_constant(sh.size() / p.chunks) : 0.0;
+  with_elements(p.dst, [&](auto* y) {
+    using T = std::remove_pointer_t<decltype(y)>;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t s = 0; s < n; ++s) {
+      const T* xs = static_cast<const T*>(src.raw()) + s * sh.hw * sh.c;
+      T* ys = y + s * sh.hw * sh.c;
+      float* scale = p.scale.data() + s * groups;
+      if (range) {
+        std::vector<float> r(groups);
+        chunk_ranges(xs, sh, p.chunks, r.data(), p.arg_max.data() + s * groups * p.chunks,
+                     p.arg_min.data() + s * groups * p.chunks);
+        for (std::int64_t g = 0; g < groups; ++g) scale[g] = static_cast<float>(1.0 / (r[g] * constant + opt_.eps));
+      } else {
+        group_moments(xs, sh, opt_.eps, p.mean.data() + s * groups, scale);
+      }
+      // y = gamma x sigmoid(v x) scale + beta, with gamma * scale folded per channel.
+      std::vector<float> a(sh.c);
+      for (std::int64_t ch = 0; ch < sh.c; ++ch) a[ch] = gamma[ch] * scale[ch / sh.cg];
+      for (std::int64_t pos = 0; pos < sh.hw; ++pos) {
+        const T* xp = xs + pos * sh.c;
+        T* yp = ys + pos * sh.c;
+#pragma omp simd
+        for (std::int64_t ch = 0; ch < sh.c; ++ch) {
+          const float xv = to_f32(xp[ch]);
+          yp[ch] = from_f32<T>(a[ch] * xv * detail::fast_sigmoid(v[ch] * xv) + beta[ch]);
+        }
+      }
+    }
+  });
+  return p.dst;
+}
+
+const tensor& evonorm::backward(const tensor& diff_dst) {
+  auto& p = plans_.current();
+  ctx_.enter();
+  const std::int64_t n = src_->dim(0), groups = opt_.groups, c = opt_.channels;
+  const sample_shape sh{src_->dim(2) * src_->dim(3), c, groups, c / groups};
+  const float* gamma = store_.parameter(weight_).data();
+  const float* v = store_.parameter(v_).data();
+  const bool range = opt_.kind == evonorm_kind::range;
+  const double constant = range ? range_constant(sh.size() / p.chunks) : 0.0;
+  // Per-sample sums for the parameter gradients: [sample][d gamma, d beta, d v][channel].
+  std::vector<double> partial(3 * c * n, 0.0);
+  with_elements(p.diff_src, [&](auto* dx) {
+    using T = std::remove_pointer_t<decltype(dx)>;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t s = 0; s < n; ++s) {
+      const T* xs = static_cast<const T*>(src_->raw()) + s * sh.hw * c;
+      const T* dys = static_cast<const T*>(diff_dst.raw()) + s * sh.hw * c;
+      T* dxs = dx + s * sh.hw * c;
+      const float* scale = p.scale.data() + s * groups;
+      std::vector<float> a(c), sum_dy_n(c, 0.f), sum_dy(c, 0.f), sum_dv(c, 0.f);
+      for (std::int64_t ch = 0; ch < c; ++ch) a[ch] = gamma[ch] * scale[ch / sh.cg];
+      // The path through N = x sigmoid(v x), and the sums the rest needs.
+      for (std::int64_t pos = 0; pos < sh.hw; ++pos) {
+        const T* xp = xs + pos * c;
+        const T* dyp = dys + pos * c;
+        T* dxp = dxs + pos * c;
+#pragma omp simd
+        for (std::int64_t ch = 0; ch < c; ++ch) {
+          const float xv = to_f32(xp[ch]), dyv = to_f32(dyp[ch]);
+          const float sig = detail::fast_sigmoid(v[ch] * xv), dsig = sig * (1.f - sig);
+          sum_dy_n[ch] += dyv * xv * sig;
+          sum_dy[ch] += dyv;
+          sum_dv[ch] += dyv * xv * xv * dsig;
+          dxp[ch] = from_f32<T>(dyv * a[ch] * (sig + xv * v[ch] * dsig));
+        }
+      }
+      double* pg = partial.data() + 3 * c * s;
+      std::vector<double> d_scale(groups, 0.0);
+      for (std::int64_t ch = 0; ch < c; ++ch) {
+        const float sc = scale[ch / sh.cg];
+        pg[ch] = static_cast<double>(sum_dy_n[ch]) * sc;
+        pg[c + ch] = sum_dy[ch];
+        pg[2 * c + ch] = static_cast<double>(sum_dv[ch]) * gamma[ch] * sc;
+        d_scale[ch / sh.cg] += static_cast<double>(sum_dy_n[ch]) * gamma[ch];
+      }
+      if (range) {
+        // s = 1 / (r C + eps): ds/dr = -s^2 C; r moves with each chunk's max and min.
+        const std::int64_t k_count = p.chunks;
+        for (std::int64_t g = 0; g < groups; ++g) {
+          const double d_r = -d_scale[g] * static_cast<double>(scale[g]) * scale[g] * constant;
+          const float step = static_cast<float>(d_r / static_cast<double>(k_count));
+          for (std::int64_t k = 0; k < k_count; ++k) {
+            const std::int64_t jmax = p.arg_max[(s * groups + g) * k_count + k];
+            const std::int64_t jmin = p.arg_min[(s * groups + g) * k_count + k];
+            T& at_max = dxs[(jmax % sh.hw) * c + g * sh.cg + jmax / sh.hw];
+            T& at_min = dxs[(jmin % sh.hw) * c + g * sh.cg + jmin / sh.hw];
+            at_max = from_f32<T>(to_f32(at_max) + step);
+            at_min = from_f32<T>(to_f32(at_min) - step);
+          }
+        }
+      } else {
+        // scale = (var + eps)^-1/2: d scale / d x_j = -scale^3 (x_j - mean) / S.
+        std::vector<float> coeff(c), mean(c);
+        for (std::int64_t ch = 0; ch < c; ++ch) {
+          const std::int64_t g = ch / sh.cg;
+          coeff[ch] = static_cast<float>(-d_scale[g] * std::pow(static_cast<double>(scale[g]), 3) /
+                                         static_cast<double>(sh.size()));
+          mean[ch] = p.mean[s * groups + g];
+        }
+        for (std::int64_t pos = 0; pos < sh.hw; ++pos) {
+          const T* xp = xs + pos * c;
+          T* dxp = dxs + pos * c;
+#pragma omp simd
+          for (std::int64_t ch = 0; ch < c; ++ch)
+            dxp[ch] = from_f32<T>(to_f32(dxp[ch]) + coeff[ch] * (to_f32(xp[ch]) - mean[ch]));
+        }
+      }
+    }
+  });
+  auto dgamma = store_.gradient(weight_);
+  auto dbeta = store_.gradient(bias_);
+  auto dv = store_.gradient(v_);
+  for (std::int64_t ch = 0; ch < c; ++ch) {
+    double a = 0, b = 0, d = 0;
+    for (std::int64_t s = 0; s < n; ++s) {
+      a += partial[3 * c * s + ch];
+      b += partial[3 * c * s + c + ch];
+      d += partial[3 * c * s + 2 * c + ch];
+    }
+    dgamma[ch] = static_cast<float>(a);
+    dbeta[ch] = static_cast<float>(b);
+    dv[ch] = static_cast<float>(d);
+  }
+  return p.diff_src;
+}
+
+}  // namespace murmur::nn
