@@ -46,7 +46,7 @@ std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const tensor& src, m
   dnnl::memory scale(stat_md, eng, store_.parameter(weight_).data());
   dnnl::memory shift(stat_md, eng, store_.parameter(bias_).data());
 
-  if (m == mode::eval) {
+  if (m != mode::train) {
     // Inference normalizes with the running statistics.
     dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, md, eps_,
                                                  affine | dnnl::normalization_flags::use_global_stats);

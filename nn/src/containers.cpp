@@ -86,7 +86,7 @@ const tensor& residual_block::forward(const tensor& src, mode m) {
     p->add_relu.args[DNNL_ARG_SRC_0] = dnnl::memory(md, eng, nullptr);
     p->add_relu.args[DNNL_ARG_SRC_1] = dnnl::memory(md, eng, nullptr);
     p->add_relu.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());
-    if (m == mode::eval) return p;
+    if (m != mode::train) return p;
     p->diff_src = tensor(src.shape(), src.type(), layout::nhwc);
     if (relu_) p->diff_sum = tensor(out, src.type(), layout::nhwc);
     // ReLU backward from its output: diff_sum = diff_dst * (dst > 0).

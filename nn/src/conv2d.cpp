@@ -1,9 +1,11 @@
 #include "murmur/nn/conv2d.hpp"
 
 #include <cmath>
+#include <map>
 
 #include "dnnl_util.hpp"
 #include "init.hpp"
+#include "int8.hpp"
 
 namespace murmur::nn {
 
@@ -11,8 +13,14 @@ using namespace detail;
 
 struct conv2d::plan : weighted_plan {};
 
+struct conv2d::int8_state {
+  int8_observer observed;
+  std::map<dims, std::unique_ptr<int8_plan>> plans;
+  const int8_plan* last = nullptr;
+};
+
 conv2d::conv2d(layer_env env, std::string name, conv2d_options opt)
-    : ctx_(env.ctx), store_(env.store), name_(std::move(name)), opt_(opt) {
+    : ctx_(env.ctx), store_(env.store), name_(std::move(name)), opt_(opt), int8_(std::make_unique<int8_state>()) {
   weight_ = store_.add_parameter(name_ + ".weight", {opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel});
   if (opt_.bias) bias_ = store_.add_parameter(name_ + ".bias", {opt_.out_channels});
 }
@@ -65,7 +73,7 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
   dnnl::memory user_weights(plain_md(wdims), eng, store_.parameter(weight_).data());
   dnnl::memory bias = opt_.bias ? dnnl::memory(bias_md, eng, store_.parameter(bias_).data()) : dnnl::memory();
   p->bind_forward(ctx_, fwd_pd, user_weights, bias);
-  if (m == mode::eval) return p;
+  if (m != mode::train) return p;
 
   p->diff_src = tensor(in, src.type(), layout::nhwc);
 
@@ -81,7 +89,34 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
   return p;
 }
 
+const tensor& conv2d::forward_int8(const tensor& src) {
+  auto& slot = int8_->plans[src.shape()];
+  if (!slot || slot->round != ctx_.calibration_round()) {
+    const dims out = output_dims(src.shape());
+    const dims wdims{opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel};
+    const dnnl::memory::dims strides{opt_.stride, opt_.stride}, padding{opt_.padding, opt_.padding};
+    const auto bias_md = opt_.bias ? plain_md({opt_.out_channels}) : dnnl::memory::desc();
+    using pd_t = dnnl::convolution_forward::primitive_desc;
+    const std::function<pd_t(const dnnl::primitive_attr&, dt)> make_pd = [&](const dnnl::primitive_attr& attr,
+                                                                             dt src_type) {
+      dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                           activation_md(src.shape(), src_type),
+                                           dnnl::memory::desc(to_dnnl(wdims), dt::s8, tag::any), bias_md,
+                                           activation_md(out, dt::f32), strides, padding, padding);
+      return pd_t(desc, attr, ctx_.engine());
+    };
+    slot = make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
+                          opt_.bias ? store_.parameter(bias_) : std::span<float>(), make_pd);
+  }
+  int8_->last = slot.get();
+  return slot->forward(ctx_, src);
+}
+
 const tensor& conv2d::forward(const tensor& src, mode m) {
+  if (m == mode::int8 && src.type() == dtype::f32) return forward_int8(src);
+  if (m != mode::train && ctx_.calibrating() && src.type() == dtype::f32)
+    int8_->observed.record(src, ctx_.calibration_round());
+  int8_->last = nullptr;
   auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   return p.forward(ctx_, src);
@@ -90,6 +125,11 @@ const tensor& conv2d::forward(const tensor& src, mode m) {
 const tensor& conv2d::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
 
 void conv2d::report(std::vector<std::string>& out) const {
+  if (int8_->last) {
+    out.push_back(detail::kernel_line(name_, int8_->last->quantized_src.type(),
+                                      {{"quantize", &int8_->last->quantize_src}, {"fwd", &int8_->last->fwd}}));
+    return;
+  }
   if (const auto* p = plans_.current_or_null())
     out.push_back(
         detail::kernel_line(name_, plans_.current_type(),

@@ -1,9 +1,11 @@
 #include "murmur/nn/linear.hpp"
 
 #include <cassert>
+#include <map>
 
 #include "dnnl_util.hpp"
 #include "init.hpp"
+#include "int8.hpp"
 
 namespace murmur::nn {
 
@@ -11,13 +13,20 @@ using namespace detail;
 
 struct linear::plan : weighted_plan {};
 
+struct linear::int8_state {
+  int8_observer observed;
+  std::map<dims, std::unique_ptr<int8_plan>> plans;
+  const int8_plan* last = nullptr;
+};
+
 linear::linear(layer_env env, std::string name, std::int64_t in_features, std::int64_t out_features, bool bias)
     : ctx_(env.ctx),
       store_(env.store),
       name_(std::move(name)),
       in_features_(in_features),
       out_features_(out_features),
-      has_bias_(bias) {
+      has_bias_(bias),
+      int8_(std::make_unique<int8_state>()) {
   weight_ = store_.add_parameter(name_ + ".weight", {out_features, in_features});
   if (has_bias_) bias_ = store_.add_parameter(name_ + ".bias", {out_features});
 }
@@ -60,7 +69,7 @@ std::unique_ptr<linear::plan> linear::make_plan(const tensor& src, mode m) {
   dnnl::memory user_weights(plain_md(wdims), eng, store_.parameter(weight_).data());
   dnnl::memory bias = has_bias_ ? dnnl::memory(bias_md, eng, store_.parameter(bias_).data()) : dnnl::memory();
   p->bind_forward(ctx_, fwd_pd, user_weights, bias);
-  if (m == mode::eval) return p;
+  if (m != mode::train) return p;
 
   p->diff_src = tensor(in, src.type(), in.size() == 4 ? layout::nhwc : layout::row_major);
   dnnl::inner_product_backward_data::desc bwd_data_desc(src_md, any_weights, dst_md);
@@ -73,7 +82,34 @@ std::unique_ptr<linear::plan> linear::make_plan(const tensor& src, mode m) {
   return p;
 }
 
+const tensor& linear::forward_int8(const tensor& src) {
+  auto& slot = int8_->plans[src.shape()];
+  if (!slot || slot->round != ctx_.calibration_round()) {
+    const dims& in = src.shape();
+    const dims out{in[0], out_features_};
+    dims wdims{out_features_};
+    wdims.insert(wdims.end(), in.begin() + 1, in.end());
+    const auto bias_md = has_bias_ ? plain_md({out_features_}) : dnnl::memory::desc();
+    using pd_t = dnnl::inner_product_forward::primitive_desc;
+    const std::function<pd_t(const dnnl::primitive_attr&, dt)> make_pd = [&](const dnnl::primitive_attr& attr,
+                                                                             dt src_type) {
+      dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, activation_md(in, src_type),
+                                             dnnl::memory::desc(to_dnnl(wdims), dt::s8, tag::any), bias_md,
+                                             activation_md(out, dt::f32));
+      return pd_t(desc, attr, ctx_.engine());
+    };
+    slot = make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
+                          has_bias_ ? store_.parameter(bias_) : std::span<float>(), make_pd);
+  }
+  int8_->last = slot.get();
+  return slot->forward(ctx_, src);
+}
+
 const tensor& linear::forward(const tensor& src, mode m) {
+  if (m == mode::int8 && src.type() == dtype::f32) return forward_int8(src);
+  if (m != mode::train && ctx_.calibrating() && src.type() == dtype::f32)
+    int8_->observed.record(src, ctx_.calibration_round());
+  int8_->last = nullptr;
   auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   return p.forward(ctx_, src);
@@ -82,6 +118,11 @@ const tensor& linear::forward(const tensor& src, mode m) {
 const tensor& linear::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
 
 void linear::report(std::vector<std::string>& out) const {
+  if (int8_->last) {
+    out.push_back(detail::kernel_line(name_, int8_->last->quantized_src.type(),
+                                      {{"quantize", &int8_->last->quantize_src}, {"fwd", &int8_->last->fwd}}));
+    return;
+  }
   if (const auto* p = plans_.current_or_null())
     out.push_back(
         detail::kernel_line(name_, plans_.current_type(),

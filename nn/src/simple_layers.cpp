@@ -106,7 +106,7 @@ std::unique_ptr<pool2d::plan> pool2d::make_plan(const tensor& src, mode m) {
   p->fwd = step(fwd_pd, ctx_);
   p->fwd.args[DNNL_ARG_SRC] = dnnl::memory(src_md, eng, nullptr);
   p->fwd.args[DNNL_ARG_DST] = dnnl::memory(dst_md, eng, p->dst.raw());
-  if (m == mode::eval) return p;
+  if (m != mode::train) return p;
 
   // Max pooling remembers where each maximum came from, for backward.
   dnnl::memory workspace;

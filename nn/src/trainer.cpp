@@ -7,6 +7,7 @@ namespace murmur::nn {
 trainer::trainer(model& m, const dataset& train, std::vector<std::int64_t> shard, train_options opt,
                  const common::clock& clock)
     : model_(m),
+      train_(train),
       opt_(opt),
       clock_(clock),
       loader_(train, std::move(shard), opt.batch, opt.augment, opt.seed, opt.threads),
@@ -46,7 +47,23 @@ epoch_result trainer::train_epoch(const progress_fn& progress) {
   return r;
 }
 
-eval_result trainer::evaluate(const dataset& test) {
+void trainer::calibrate(std::int64_t batches) {
+  auto& ctx = model_.context();
+  ctx.begin_calibration();
+  const auto& shard = loader_.shard();
+  const auto n = std::min<std::int64_t>(static_cast<std::int64_t>(shard.size()), batches * opt_.batch);
+  for (std::int64_t at = 0; at < n; at += opt_.batch) {
+    const auto size = std::min(opt_.batch, n - at);
+    const dims want{size, train_.channels, train_.height, train_.width};
+    if (eval_images_.shape() != want) eval_images_ = tensor(want, dtype::f32, layout::nhwc);
+    eval_labels_.resize(size);
+    assemble_batch(train_, std::span(shard).subspan(at, size), eval_images_, eval_labels_, {}, 0, eval_arena_);
+    (void)model_.forward(eval_images_, mode::eval);
+  }
+  ctx.end_calibration();
+}
+
+eval_result trainer::evaluate(const dataset& test, mode m) {
   eval_result r;
   const std::int64_t total = test.size();
   std::vector<std::int64_t> all(total);
@@ -59,7 +76,7 @@ eval_result trainer::evaluate(const dataset& test) {
     if (eval_images_.shape() != want) eval_images_ = tensor(want, dtype::f32, layout::nhwc);
     eval_labels_.resize(n);
     assemble_batch(test, std::span(all).subspan(at, n), eval_images_, eval_labels_, {}, 0, eval_arena_);
-    const tensor& logits = model_.forward(eval_images_, mode::eval);
+    const tensor& logits = model_.forward(eval_images_, m);
     const auto l = loss_.compute(logits, eval_labels_, /*want_gradient=*/false);
     loss_sum += l.loss * static_cast<double>(n);
     correct += l.correct;

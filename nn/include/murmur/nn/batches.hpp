@@ -42,6 +42,7 @@ class batch_loader {
   bool next(const tensor*& images, std::span<const std::int32_t>& labels);
   std::int64_t batches_per_epoch() const;
   std::int64_t samples() const { return static_cast<std::int64_t>(indices_.size()); }
+  const std::vector<std::int64_t>& shard() const { return indices_; }
 
  private:
   tensor& images_for(std::int64_t n);

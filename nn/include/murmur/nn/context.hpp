@@ -39,11 +39,25 @@ class compute_context {
   void reserve_scratchpad(std::size_t bytes);
   void* scratchpad_data() { return scratchpad_.data(); }
 
+  // int8 calibration. While calibrating, layers with int8 kernels record the
+  // range of their f32 inputs in eval forwards. Each calibration starts a
+  // new round: ranges of older rounds are dropped and int8 weights are
+  // quantized again at the next int8 forward.
+  void begin_calibration() {
+    calibrating_ = true;
+    ++calibration_round_;
+  }
+  void end_calibration() { calibrating_ = false; }
+  bool calibrating() const { return calibrating_; }
+  int calibration_round() const { return calibration_round_; }
+
  private:
   dnnl::engine engine_;
   dnnl::stream stream_;
   int threads_;
   common::aligned_buffer<std::byte> scratchpad_;
+  bool calibrating_ = false;
+  int calibration_round_ = 0;
 };
 
 }  // namespace murmur::nn

@@ -32,7 +32,9 @@ class conv2d final : public layer {
 
  private:
   struct plan;
+  struct int8_state;
   std::unique_ptr<plan> make_plan(const tensor& src, mode m);
+  const tensor& forward_int8(const tensor& src);
 
   compute_context& ctx_;
   parameter_store& store_;
@@ -41,6 +43,7 @@ class conv2d final : public layer {
   parameter_store::handle weight_, bias_ = 0;
   plan_cache<plan> plans_;
   const tensor* src_ = nullptr;
+  std::unique_ptr<int8_state> int8_;
 };
 
 }  // namespace murmur::nn

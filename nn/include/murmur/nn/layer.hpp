@@ -25,7 +25,10 @@
 
 namespace murmur::nn {
 
-enum class mode { train, eval };
+// train: batch statistics, keeps what backward needs. eval: inference in the
+// model's precision. int8: inference with int8 convolutions and inner
+// products (quantized on the fly from calibrated ranges), f32 elsewhere.
+enum class mode { train, eval, int8 };
 
 // What a layer needs while it is built: where its parameters go and the
 // context its primitives run in.

@@ -46,7 +46,11 @@ class trainer {
 
   // Trains one more epoch (epoch number = epochs_done() + 1).
   epoch_result train_epoch(const progress_fn& progress = {});
-  eval_result evaluate(const dataset& test);
+  // mode::eval in the model's precision, or mode::int8 (after calibrate()).
+  eval_result evaluate(const dataset& test, mode m = mode::eval);
+  // Records the input ranges of the int8 layers over `batches` training
+  // batches of this shard (f32 eval forwards), starting a new calibration round.
+  void calibrate(std::int64_t batches);
 
   sgd& optimizer() { return sgd_; }
   std::int64_t epochs_done() const { return epochs_done_; }
@@ -59,6 +63,7 @@ class trainer {
 
  private:
   model& model_;
+  const dataset& train_;
   train_options opt_;
   const common::clock& clock_;
   batch_loader loader_;

@@ -1,0 +1,114 @@
+#pragma once
+
+// int8 inference of a layer with weights (convolution, inner product):
+//   src (f32) --quantize--> u8 (inputs never negative) or s8, scale s_in
+//   weights (f32 arena) --quantize per output channel--> s8, scales s_w[oc]
+//   dst (f32) = int8 primitive with output scales 1 / (s_in s_w[oc]); the
+//   bias enters before that scaling, so it is passed as bias * s_in * s_w[oc].
+// oneDNN 2.6 fixes a convolution's scales when its primitive is created, so a
+// plan belongs to one calibration round: s_in comes from the input range that
+// round recorded (or, without calibration, from the first batch it sees) and
+// the weights are quantized once, when the plan is built. Calibrate again
+// after the weights change. Internal to nn/.
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "dnnl_util.hpp"
+
+namespace murmur::nn::detail {
+
+// The range of a layer's f32 inputs over a calibration round.
+struct int8_observer {
+  int round = -1;
+  float max_abs = 0.f;
+  float min = 0.f;
+  bool seen = false;
+
+  void record(const tensor& src, int calibration_round);
+};
+
+struct int8_plan {
+  int round = -2;  // the calibration round it was built for
+  tensor dst;      // f32
+  tensor quantized_src;
+  common::aligned_buffer<std::byte> weights_storage;
+  std::vector<float> bias;  // scaled into the accumulator's units
+  step quantize_src, quantize_weights, fwd;
+
+  const tensor& forward(compute_context& ctx, const tensor& src);
+};
+
+// Builds a plan for `src` and the current round. `make_pd(attr, src_type)`
+// creates the layer's int8 forward primitive descriptor (s8 weights with
+// tag::any, f32 bias and dst) with the given attributes.
+template <class FwdPD>
+std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& src, const int8_observer& observed,
+                                          const dims& dst_dims, const dnnl::memory::desc& user_weights_md,
+                                          std::span<const float> weights, std::span<const float> bias,
+                                          const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd);
+
+// The input's element type and scale for this round.
+struct int8_source {
+  dtype type;
+  float scale;
+};
+int8_source int8_source_for(const int8_observer& observed, const tensor& src);
+// Per output channel: 127 / max |w| over the channel's weights.
+std::vector<float> int8_weight_scales(std::span<const float> weights, std::int64_t out_channels);
+
+template <class FwdPD>
+std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& src, const int8_observer& observed,
+                                          const dims& dst_dims, const dnnl::memory::desc& user_weights_md,
+                                          std::span<const float> weights, std::span<const float> bias,
+                                          const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd) {
+  auto& eng = ctx.engine();
+  auto p = std::make_unique<int8_plan>();
+  p->round = ctx.calibration_round();
+  const auto source = int8_source_for(observed, src);
+  const auto out_channels = dst_dims[1];
+  const auto w_scales = int8_weight_scales(weights, out_channels);
+  std::vector<float> out_scales(out_channels);
+  for (std::int64_t oc = 0; oc < out_channels; ++oc) out_scales[oc] = 1.f / (source.scale * w_scales[oc]);
+
+  // The int8 computation, its output scales per channel (dim 1 of dst).
+  auto attr = ctx.attributes();
+  attr.set_output_scales(1 << 1, out_scales);
+  const FwdPD pd = make_pd(attr, to_dnnl(source.type));
+  p->dst = tensor(dst_dims, dtype::f32, dst_dims.size() == 4 ? layout::nhwc : layout::row_major);
+  p->quantized_src = tensor(src.shape(), source.type, src.memory_layout());
+
+  // Weights: f32 arena -> s8 in the primitive's layout (with the compensation
+  // s8 inputs need, which the reorder computes), scaled per output channel.
+  p->weights_storage = common::aligned_buffer<std::byte>(pd.weights_desc().get_size());
+  dnnl::memory user_weights(user_weights_md, eng, const_cast<float*>(weights.data()));
+  dnnl::memory q_weights(pd.weights_desc(), eng, p->weights_storage.data());
+  auto wattr = ctx.attributes();
+  wattr.set_output_scales(1 << 0, w_scales);
+  p->quantize_weights = step(dnnl::reorder::primitive_desc(eng, user_weights_md, eng, pd.weights_desc(), wattr), ctx);
+  p->quantize_weights.args[DNNL_ARG_FROM] = user_weights;
+  p->quantize_weights.args[DNNL_ARG_TO] = q_weights;
+  p->quantize_weights.run(ctx);
+
+  // Source: f32 -> u8/s8 with one scale.
+  auto sattr = ctx.attributes();
+  sattr.set_output_scales(0, {source.scale});
+  const auto f32_src_md = activation_md(src.shape(), dt::f32);
+  p->quantize_src = step(dnnl::reorder::primitive_desc(eng, f32_src_md, eng, pd.src_desc(), sattr), ctx);
+  p->quantize_src.args[DNNL_ARG_FROM] = dnnl::memory(f32_src_md, eng, nullptr);
+  p->quantize_src.args[DNNL_ARG_TO] = dnnl::memory(pd.src_desc(), eng, p->quantized_src.raw());
+
+  p->fwd = step(pd, ctx);
+  p->fwd.args[DNNL_ARG_SRC] = p->quantize_src.args[DNNL_ARG_TO];
+  p->fwd.args[DNNL_ARG_WEIGHTS] = q_weights;
+  p->fwd.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, p->dst.raw());
+  if (!bias.empty()) {
+    p->bias.resize(out_channels);
+    for (std::int64_t oc = 0; oc < out_channels; ++oc) p->bias[oc] = bias[oc] * source.scale * w_scales[oc];
+    p->fwd.args[DNNL_ARG_BIAS] = dnnl::memory(plain_md({out_channels}), eng, p->bias.data());
+  }
+  return p;
+}
+
+}  // namespace murmur::nn::detail
