@@ -27,6 +27,7 @@ struct bench_args {
   std::vector<std::int64_t> input{1, 28, 28};
   int threads = 1;
   bool json = false, verbose = false;
+  bool inference = false;  // murmur bench infer
 };
 
 // The process's peak resident memory so far, in MiB.
@@ -40,8 +41,11 @@ int run(const bench_args& a) {
   if (a.input.size() != 3) return fail("--input needs three numbers C,H,W");
   auto norm = nn::parse_norm(a.norm);
   if (!norm) return fail(norm.err().message);
-  auto precision = nn::parse_precision(a.precision);
-  if (!precision) return fail(precision.err().message);
+  // Inference also knows int8 (an f32 model whose convolutions and inner
+  // products run in int8, calibrated on the benchmark's batch).
+  const bool int8 = a.inference && a.precision == "int8";
+  auto precision = int8 ? common::result<nn::precision>(nn::precision::f32) : nn::parse_precision(a.precision);
+  if (!precision) return fail(precision.err().message + (a.inference ? " (or int8 for inference)" : ""));
   const double rss_before = peak_rss_mib();
   nn::model_spec spec{.name = a.model, .input = a.input, .classes = a.classes, .norm = *norm, .precision = *precision};
   auto built = nn::build_model(spec, a.threads);
@@ -58,7 +62,17 @@ int run(const bench_args& a) {
   for (auto& y : labels) y = static_cast<std::int32_t>(gen.uniform_int(static_cast<std::uint64_t>(a.classes)));
   nn::sgd opt(m.parameters().size(), {.momentum = 0.9, .weight_decay = 5e-4});
   nn::softmax_cross_entropy loss;
+  if (int8) {
+    m.context().begin_calibration();
+    (void)m.forward(images, nn::mode::eval);
+    m.context().end_calibration();
+  }
+  const auto infer_mode = int8 ? nn::mode::int8 : nn::mode::eval;
   const auto one_step = [&] {
+    if (a.inference) {
+      (void)m.forward(images, infer_mode);
+      return;
+    }
     const auto& logits = m.forward(images, nn::mode::train);
     (void)loss.compute(logits, labels);
     m.backward(loss.diff_logits());
@@ -78,29 +92,33 @@ int run(const bench_args& a) {
   // before the model was built (parameters, gradients, momentum, activations,
   // primitives and their scratchpad).
   const double peak_mib = peak_rss_mib() - rss_before;
-  const char* ran_in = nn::to_string(m.spec().precision);
+  const char* ran_in = int8 ? "int8" : nn::to_string(m.spec().precision);
+  const char* what = a.inference ? "inference" : "training";
   if (a.verbose)
     for (const auto& line : m.kernel_report()) std::fprintf(stderr, "  %s\n", line.c_str());
   if (a.json) {
-    std::printf("%s\n", fmt::format(R"({{"model": "{}", "batch": {}, "threads": {}, "precision": "{}", )"
-                                    R"("images_per_second": {:.1f}, "min": {:.1f}, "max": {:.1f}, )"
-                                    R"("peak_memory_mib": {:.1f}}})",
-                                    a.model, a.batch, a.threads, ran_in, median, rates.front(), rates.back(), peak_mib)
-                            .c_str());
+    std::printf("%s\n",
+                fmt::format(R"({{"model": "{}", "mode": "{}", "batch": {}, "threads": {}, "precision": "{}", )"
+                            R"("images_per_second": {:.1f}, "min": {:.1f}, "max": {:.1f}, )"
+                            R"("peak_memory_mib": {:.1f}}})",
+                            a.model, what, a.batch, a.threads, ran_in, median, rates.front(), rates.back(), peak_mib)
+                    .c_str());
   } else {
-    std::printf("%s\n", fmt::format("{} batch {} threads {} {}: {:.1f} img/s (median of {}; min {:.1f}, max {:.1f}), "
-                                    "peak memory {:.1f} MiB",
-                                    a.model, a.batch, a.threads, ran_in, median, a.repeats, rates.front(), rates.back(),
-                                    peak_mib)
-                            .c_str());
+    std::printf(
+        "%s\n",
+        fmt::format("{} {} batch {} threads {} {}: {:.1f} img/s (median of {}; min {:.1f}, max {:.1f}), "
+                    "peak memory {:.1f} MiB",
+                    a.model, what, a.batch, a.threads, ran_in, median, a.repeats, rates.front(), rates.back(), peak_mib)
+            .c_str());
   }
   return 0;
 }
 
 }  // namespace
 
-runner add_bench_command(CLI::App& cmd) {
+runner add_bench_command(CLI::App& cmd, bool inference) {
   auto a = std::make_shared<bench_args>();
+  a->inference = inference;
   cmd.add_option("--model", a->model, "mlp | lenet5 | resnet20 | vgg11")->capture_default_str();
   cmd.add_option("--batch", a->batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
   cmd.add_option("--threads", a->threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 1024));
@@ -114,7 +132,7 @@ runner add_bench_command(CLI::App& cmd) {
   cmd.add_option("--input", a->input, "sample shape C,H,W")->delimiter(',')->capture_default_str();
   cmd.add_option("--classes", a->classes, "classes")->capture_default_str()->check(CLI::Range(2, 100000));
   cmd.add_option("--norm", a->norm, "batchnorm | groupnorm | evonorm | range-evonorm")->capture_default_str();
-  cmd.add_option("--precision", a->precision, "f32 | bf16")->capture_default_str();
+  cmd.add_option("--precision", a->precision, inference ? "f32 | bf16 | int8" : "f32 | bf16")->capture_default_str();
   cmd.add_flag("--json", a->json, "print one JSON object");
   cmd.add_flag("--verbose", a->verbose, "print each layer's element type and oneDNN kernels");
   return [a] { return run(*a); };

@@ -25,9 +25,11 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "measure speed");
   bench->require_subcommand(1);
   auto* bench_train = bench->add_subcommand("train", "training throughput on random data (forward, backward, step)");
+  auto* bench_infer = bench->add_subcommand("infer", "inference throughput on random data (f32, bf16 or int8)");
   auto* partition = app.add_subcommand("partition", "split a training set over agents and print each agent's labels");
   const runner run_train = add_train_command(*train);
-  const runner run_bench = add_bench_command(*bench_train);
+  const runner run_bench = add_bench_command(*bench_train, false);
+  const runner run_infer = add_bench_command(*bench_infer, true);
   const runner run_partition = add_partition_command(*partition);
   try {
     app.parse(argc, argv);
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   try {
     if (train->parsed()) return run_train();
     if (bench_train->parsed()) return run_bench();
+    if (bench_infer->parsed()) return run_infer();
     if (partition->parsed()) return run_partition();
   } catch (const dnnl::error& e) {
     return fail(std::string("oneDNN: ") + e.what());

@@ -21,7 +21,8 @@ namespace {
 
 struct train_args {
   std::string model = "lenet5", dataset = "fashion-mnist", data_dir, norm = "batchnorm", precision = "f32";
-  std::int64_t epochs = 10, batch = 32, eval_batch = 500, groups = 2;
+  std::int64_t epochs = 10, batch = 32, eval_batch = 500, groups = 0, chunks = 16, calibration_batches = 20;
+  bool verbose = false;
   double lr = 0.02, momentum = 0.9, weight_decay = 1e-4, warmup_epochs = 0, lr_decay = 0.1;
   bool nesterov = false, augment = false, constant_lr = false;
   std::vector<double> milestones;
@@ -40,8 +41,10 @@ std::vector<std::int64_t> whole(std::int64_t n) {
 }
 
 int run(const train_args& a) {
-  if (a.precision != "f32")
-    return fail("--precision " + a.precision + " is not available yet (this build trains in f32)");
+  // int8-eval: train in f32, evaluate in f32 and, after calibration, in int8.
+  const bool int8_eval = a.precision == "int8-eval";
+  auto precision = int8_eval ? common::result<nn::precision>(nn::precision::f32) : nn::parse_precision(a.precision);
+  if (!precision) return fail("unknown precision '" + a.precision + "' (known: f32, bf16, int8-eval)");
   if (a.agent < 0 || a.agent >= a.agents) return fail(fmt::format("--agent {} is not in [0, {})", a.agent, a.agents));
   // Check the cheap things before loading any data.
   const auto& names = nn::model_names();
@@ -68,10 +71,14 @@ int run(const train_args& a) {
                       .input = {train.channels, train.height, train.width},
                       .classes = train.classes,
                       .norm = *norm,
-                      .groups = a.groups};
+                      .groups = a.groups,
+                      .chunks = a.chunks,
+                      .precision = *precision};
   auto built = nn::build_model(spec, a.threads);
   if (!built) return fail(built.err().message);
   nn::model& m = **built;
+  for (const auto& w : m.warnings()) std::fprintf(stderr, "murmur: warning: %s\n", w.c_str());
+  const std::string ran_in = int8_eval ? "int8-eval" : nn::to_string(m.spec().precision);
   m.init(a.seed);
 
   std::vector<std::int64_t> shard = whole(train.size());
@@ -108,9 +115,9 @@ int run(const train_args& a) {
   }
 
   std::printf("murmur train: %s (%zu parameters) on %s, %lld training samples, %d thread(s), %s\n", a.model.c_str(),
-              m.store().parameter_count(), a.dataset.c_str(), shard_size, a.threads, a.precision.c_str());
-  std::printf("%5s %10s %9s %9s %9s %10s %9s\n", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "img/s",
-              "wall_s");
+              m.store().parameter_count(), a.dataset.c_str(), shard_size, a.threads, ran_in.c_str());
+  std::printf("%5s %10s %9s %9s %9s %10s %9s%s\n", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "img/s",
+              "wall_s", int8_eval ? "  int8_acc" : "");
   std::fflush(stdout);
   progress_line bar;
   const double start = clock.now_s();
@@ -121,9 +128,18 @@ int run(const train_args& a) {
     });
     bar.clear();
     const auto e = t.evaluate(test);
+    nn::eval_result e8;
+    if (int8_eval) {
+      t.calibrate(a.calibration_batches);
+      e8 = t.evaluate(test, nn::mode::int8);
+    }
     const double wall = clock.now_s() - start;
-    std::printf("%5lld %10.4f %9.4f %9.4f %9.4f %10.0f %9.1f\n", static_cast<long long>(r.epoch), r.train_loss,
+    std::printf("%5lld %10.4f %9.4f %9.4f %9.4f %10.0f %9.1f", static_cast<long long>(r.epoch), r.train_loss,
                 r.train_accuracy, e.loss, e.accuracy, r.images_per_second, wall);
+    if (int8_eval) std::printf(" %9.4f", e8.accuracy);
+    std::printf("\n");
+    if (a.verbose && r.epoch == 1)
+      for (const auto& line : m.kernel_report()) std::fprintf(stderr, "  %s\n", line.c_str());
     std::fflush(stdout);
     if (metrics) {
       nlohmann::json j{{"epoch", r.epoch},
@@ -136,10 +152,14 @@ int run(const train_args& a) {
                        {"lr", r.lr},
                        {"model", a.model},
                        {"dataset", a.dataset},
-                       {"precision", a.precision},
+                       {"precision", ran_in},
                        {"threads", a.threads},
                        {"batch", a.batch},
                        {"seed", a.seed}};
+      if (int8_eval) {
+        j["int8_test_loss"] = e8.loss;
+        j["int8_test_accuracy"] = e8.accuracy;
+      }
       *metrics << j.dump() << "\n";
       metrics->flush();
       if (!*metrics) return fail(a.metrics + ": write failed");
@@ -178,9 +198,20 @@ runner add_train_command(CLI::App& cmd) {
       ->delimiter(',');
   cmd.add_flag("--constant-lr", a->constant_lr, "no decay (besides warm-up)");
   cmd.add_option("--lr-decay", a->lr_decay, "factor at each milestone")->capture_default_str();
-  cmd.add_option("--norm", a->norm, "batchnorm | groupnorm (resnet20, vgg11)")->capture_default_str();
-  cmd.add_option("--groups", a->groups, "groups of groupnorm")->capture_default_str()->check(CLI::Range(1, 1024));
-  cmd.add_option("--precision", a->precision, "f32")->capture_default_str();
+  cmd.add_option("--norm", a->norm, "batchnorm | groupnorm | evonorm | range-evonorm (resnet20, vgg11)")
+      ->capture_default_str();
+  cmd.add_option("--groups", a->groups, "groups of the norm (0 = its default: groupnorm 2, evonorms 8)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  cmd.add_option("--precision", a->precision,
+                 "f32 | bf16 (bf16 activations and weight copies, f32 master weights) | int8-eval (train in f32, "
+                 "also evaluate in int8)")
+      ->capture_default_str();
+  cmd.add_option("--calibration-batches", a->calibration_batches, "training batches that calibrate int8")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd.add_flag("--verbose", a->verbose, "print each layer's element type and oneDNN kernels after the first epoch");
+  cmd.add_option("--chunks", a->chunks, "chunks of range-evonorm")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd.add_flag("--augment", a->augment, "random crop (padding 4) and horizontal flip");
   cmd.add_option("--threads", a->threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd.add_option("--seed", a->seed, "seed of initialisation, order and partition")->capture_default_str();
