@@ -2,14 +2,60 @@
 names, so murmur's safetensors checkpoints load into them and the
 benchmarks compare like with like."""
 
+import math
+
 import torch
 from torch import nn
 
 
-def norm_layer(kind, channels, groups=2):
+def range_chunks(group_size, chunks):
+    """murmur's chunk count: the largest divisor of the group size not above
+    `chunks` that leaves at least 2 values per chunk."""
+    k = min(chunks, group_size // 2)
+    while k > 1 and group_size % k:
+        k -= 1
+    return max(k, 1)
+
+
+class EvoNorm(nn.Module):
+    """EvoNorm-S0 (range=False) and Range-EvoNorm (range=True), ALGORITHMS.md §6.4."""
+
+    def __init__(self, channels, groups=8, chunks=16, eps=1e-5, range=False):
+        super().__init__()
+        self.groups, self.chunks, self.eps, self.range = min(groups, channels), chunks, eps, range
+        shape = (1, channels, 1, 1)
+        self.weight = nn.Parameter(torch.ones(shape))
+        self.bias = nn.Parameter(torch.zeros(shape))
+        self.v = nn.Parameter(torch.ones(shape))
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        n = x * torch.sigmoid(x * self.v)
+        g = x.reshape(b, self.groups, -1)
+        if self.range:
+            k = range_chunks(g.shape[-1], self.chunks)
+            y = g.reshape(b, self.groups, k, -1)
+            m = y.shape[-1]
+            r = y.max(-1)[0].mean(-1) - y.min(-1)[0].mean(-1)
+            constant = 0.5 * 0.35 * (1 + math.sqrt(math.pi * math.log(4))) / math.sqrt(2 * math.log(m)) if m > 1 else 1.0
+            scale = 1 / (r * constant + self.eps)
+        else:
+            scale = 1 / torch.sqrt(g.var(dim=-1, unbiased=False) + self.eps)
+        out = n.reshape(b, self.groups, -1) * scale.unsqueeze(-1)
+        return out.reshape(b, c, h, w) * self.weight + self.bias
+
+
+def norm_layer(kind, channels, groups=0):
     if kind == "groupnorm":
-        return nn.GroupNorm(min(groups, channels), channels)
+        return nn.GroupNorm(min(groups or 2, channels), channels)
+    if kind in ("evonorm", "range-evonorm"):
+        return EvoNorm(channels, groups or 8, range=kind == "range-evonorm")
     return nn.BatchNorm2d(channels)
+
+
+def activation(norm):
+    """EvoNorms carry their own non-linearity: no ReLU after them."""
+    return nn.Identity() if norm in ("evonorm", "range-evonorm") else nn.ReLU()
 
 
 class MLP(nn.Module):
@@ -55,10 +101,12 @@ class BasicBlock(nn.Module):
         if stride != 1 or inp != out:
             self.downsample = nn.Sequential(nn.Conv2d(inp, out, 1, stride, bias=False), norm_layer(norm, out))
 
+        self.act = activation(norm)
+
     def forward(self, x):
-        y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        y = self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
         s = x if self.downsample is None else self.downsample(x)
-        return torch.relu(y + s)
+        return self.act(y + s)
 
 
 class ResNet20(nn.Module):
@@ -75,9 +123,10 @@ class ResNet20(nn.Module):
             layers.append(nn.Sequential(*blocks))
         self.layer1, self.layer2, self.layer3 = layers
         self.fc = nn.Linear(64, classes)
+        self.act = activation(norm)
 
     def forward(self, x):
-        x = torch.relu(self.bn1(self.conv1(x)))
+        x = self.act(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
@@ -96,7 +145,7 @@ class VGG11(nn.Module):
                 else:
                     layers.append(nn.Identity())
                 continue
-            layers += [nn.Conv2d(c, v, 3, padding=1), norm_layer(norm, v), nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(c, v, 3, padding=1), norm_layer(norm, v), activation(norm)]
             c = v
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(512, classes)

@@ -13,11 +13,7 @@ using namespace detail;
 
 struct conv2d::plan : weighted_plan {};
 
-struct conv2d::int8_state {
-  int8_observer observed;
-  std::map<dims, std::unique_ptr<int8_plan>> plans;
-  const int8_plan* last = nullptr;
-};
+struct conv2d::int8_state : int8_layer {};
 
 conv2d::conv2d(layer_env env, std::string name, conv2d_options opt)
     : ctx_(env.ctx), store_(env.store), name_(std::move(name)), opt_(opt), int8_(std::make_unique<int8_state>()) {
@@ -90,8 +86,7 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
 }
 
 const tensor& conv2d::forward_int8(const tensor& src) {
-  auto& slot = int8_->plans[src.shape()];
-  if (!slot || slot->round != ctx_.calibration_round()) {
+  return int8_->forward(ctx_, src, [&] {
     const dims out = output_dims(src.shape());
     const dims wdims{opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel};
     const dnnl::memory::dims strides{opt_.stride, opt_.stride}, padding{opt_.padding, opt_.padding};
@@ -105,18 +100,14 @@ const tensor& conv2d::forward_int8(const tensor& src) {
                                            activation_md(out, dt::f32), strides, padding, padding);
       return pd_t(desc, attr, ctx_.engine());
     };
-    slot = make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
+    return make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
                           opt_.bias ? store_.parameter(bias_) : std::span<float>(), make_pd);
-  }
-  int8_->last = slot.get();
-  return slot->forward(ctx_, src);
+  });
 }
 
 const tensor& conv2d::forward(const tensor& src, mode m) {
   if (m == mode::int8 && src.type() == dtype::f32) return forward_int8(src);
-  if (m != mode::train && ctx_.calibrating() && src.type() == dtype::f32)
-    int8_->observed.record(src, ctx_.calibration_round());
-  int8_->last = nullptr;
+  int8_->observe(ctx_, src, m == mode::train);
   auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   return p.forward(ctx_, src);
@@ -125,11 +116,7 @@ const tensor& conv2d::forward(const tensor& src, mode m) {
 const tensor& conv2d::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
 
 void conv2d::report(std::vector<std::string>& out) const {
-  if (int8_->last) {
-    out.push_back(detail::kernel_line(name_, int8_->last->quantized_src.type(),
-                                      {{"quantize", &int8_->last->quantize_src}, {"fwd", &int8_->last->fwd}}));
-    return;
-  }
+  if (int8_->report(name_, out)) return;
   if (const auto* p = plans_.current_or_null())
     out.push_back(
         detail::kernel_line(name_, plans_.current_type(),

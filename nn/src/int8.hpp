@@ -12,6 +12,8 @@
 // after the weights change. Internal to nn/.
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -48,6 +50,35 @@ std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& sr
                                           const dims& dst_dims, const dnnl::memory::desc& user_weights_md,
                                           std::span<const float> weights, std::span<const float> bias,
                                           const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd);
+
+// What a layer with int8 kernels keeps: its calibrated input range and its
+// int8 plans (one per input shape, rebuilt for each calibration round).
+struct int8_layer {
+  int8_observer observed;
+  std::map<dims, std::unique_ptr<int8_plan>> plans;
+  const int8_plan* last = nullptr;  // the plan of the last forward, if it was int8
+
+  // Records the input range while the context calibrates (f32 eval forwards).
+  void observe(compute_context& ctx, const tensor& src, bool training) {
+    last = nullptr;
+    if (!training && ctx.calibrating() && src.type() == dtype::f32) observed.record(src, ctx.calibration_round());
+  }
+  // Runs the plan for src, built by `build()` when missing or of an older round.
+  template <class Build>
+  const tensor& forward(compute_context& ctx, const tensor& src, Build&& build) {
+    auto& slot = plans[src.shape()];
+    if (!slot || slot->round != ctx.calibration_round()) slot = build();
+    last = slot.get();
+    return slot->forward(ctx, src);
+  }
+  // Adds the --verbose line of the last int8 forward; false if there was none.
+  bool report(const std::string& name, std::vector<std::string>& out) const {
+    if (!last) return false;
+    out.push_back(
+        kernel_line(name, last->quantized_src.type(), {{"quantize", &last->quantize_src}, {"fwd", &last->fwd}}));
+    return true;
+  }
+};
 
 // The input's element type and scale for this round.
 struct int8_source {

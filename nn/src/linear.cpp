@@ -13,11 +13,7 @@ using namespace detail;
 
 struct linear::plan : weighted_plan {};
 
-struct linear::int8_state {
-  int8_observer observed;
-  std::map<dims, std::unique_ptr<int8_plan>> plans;
-  const int8_plan* last = nullptr;
-};
+struct linear::int8_state : int8_layer {};
 
 linear::linear(layer_env env, std::string name, std::int64_t in_features, std::int64_t out_features, bool bias)
     : ctx_(env.ctx),
@@ -83,8 +79,7 @@ std::unique_ptr<linear::plan> linear::make_plan(const tensor& src, mode m) {
 }
 
 const tensor& linear::forward_int8(const tensor& src) {
-  auto& slot = int8_->plans[src.shape()];
-  if (!slot || slot->round != ctx_.calibration_round()) {
+  return int8_->forward(ctx_, src, [&] {
     const dims& in = src.shape();
     const dims out{in[0], out_features_};
     dims wdims{out_features_};
@@ -98,18 +93,14 @@ const tensor& linear::forward_int8(const tensor& src) {
                                              activation_md(out, dt::f32));
       return pd_t(desc, attr, ctx_.engine());
     };
-    slot = make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
+    return make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
                           has_bias_ ? store_.parameter(bias_) : std::span<float>(), make_pd);
-  }
-  int8_->last = slot.get();
-  return slot->forward(ctx_, src);
+  });
 }
 
 const tensor& linear::forward(const tensor& src, mode m) {
   if (m == mode::int8 && src.type() == dtype::f32) return forward_int8(src);
-  if (m != mode::train && ctx_.calibrating() && src.type() == dtype::f32)
-    int8_->observed.record(src, ctx_.calibration_round());
-  int8_->last = nullptr;
+  int8_->observe(ctx_, src, m == mode::train);
   auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;
   return p.forward(ctx_, src);
@@ -118,11 +109,7 @@ const tensor& linear::forward(const tensor& src, mode m) {
 const tensor& linear::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
 
 void linear::report(std::vector<std::string>& out) const {
-  if (int8_->last) {
-    out.push_back(detail::kernel_line(name_, int8_->last->quantized_src.type(),
-                                      {{"quantize", &int8_->last->quantize_src}, {"fwd", &int8_->last->fwd}}));
-    return;
-  }
+  if (int8_->report(name_, out)) return;
   if (const auto* p = plans_.current_or_null())
     out.push_back(
         detail::kernel_line(name_, plans_.current_type(),
