@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "dnnl_util.hpp"
 #include "murmur/nn/normalization.hpp"
@@ -99,6 +100,17 @@ void batch_norm2d::update_running_stats(plan& p, std::int64_t count) {
     rv[c] = (1.f - momentum_) * rv[c] + momentum_ * var[c] * unbias;
   }
   ++store_.counter(batches_tracked_);
+}
+
+void batch_norm2d::inference_affine(std::vector<float>& scale, std::vector<float>& shift) {
+  const auto gamma = store_.parameter(weight_), beta = store_.parameter(bias_);
+  const auto mean = store_.buffer(running_mean_), var = store_.buffer(running_var_);
+  scale.resize(channels_);
+  shift.resize(channels_);
+  for (std::int64_t c = 0; c < channels_; ++c) {
+    scale[c] = gamma[c] / std::sqrt(var[c] + eps_);
+    shift[c] = beta[c] - mean[c] * scale[c];
+  }
 }
 
 const tensor& batch_norm2d::forward(const tensor& src, mode m) {

@@ -1,7 +1,11 @@
 #include "murmur/nn/containers.hpp"
 
 #include "dnnl_util.hpp"
+#include "murmur/nn/conv2d.hpp"
+#include "murmur/nn/normalization.hpp"
 #include "murmur/nn/simple_layers.hpp"
+
+#include <algorithm>
 
 namespace murmur::nn {
 
@@ -18,7 +22,24 @@ dims sequential::output_dims(const dims& in) const {
 
 const tensor& sequential::forward(const tensor& src, mode m) {
   const tensor* x = &src;
-  for (auto& c : children_) x = &c->forward(*x, m);
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    if (m == mode::int8 && x->type() == dtype::f32) {
+      // conv -> batch norm [-> ReLU] runs as one int8 convolution with the
+      // norm folded into its scales and bias and the ReLU as a post-op.
+      auto* conv = dynamic_cast<conv2d*>(children_[i].get());
+      auto* bn = i + 1 < children_.size() ? dynamic_cast<batch_norm2d*>(children_[i + 1].get()) : nullptr;
+      if (conv && bn) {
+        bn->inference_affine(fold_scale_, fold_shift_);
+        if (std::ranges::none_of(fold_scale_, [](float s) { return s == 0.f; })) {
+          const bool relu_next = i + 2 < children_.size() && dynamic_cast<relu*>(children_[i + 2].get());
+          x = &conv->forward_int8(*x, fold_scale_, fold_shift_, relu_next);
+          i += relu_next ? 2 : 1;
+          continue;
+        }
+      }
+    }
+    x = &children_[i]->forward(*x, m);
+  }
   return *x;
 }
 

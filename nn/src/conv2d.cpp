@@ -85,12 +85,18 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
   return p;
 }
 
-const tensor& conv2d::forward_int8(const tensor& src) {
-  return int8_->forward(ctx_, src, [&] {
+const tensor& conv2d::forward_int8(const tensor& src) { return forward_int8(src, {}, {}, false); }
+
+const tensor& conv2d::forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift,
+                                   bool relu) {
+  int8_epilogue epilogue{.scale = {scale.begin(), scale.end()}, .shift = {shift.begin(), shift.end()}, .relu = relu};
+  const auto build = [&] {
     const dims out = output_dims(src.shape());
     const dims wdims{opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel};
     const dnnl::memory::dims strides{opt_.stride, opt_.stride}, padding{opt_.padding, opt_.padding};
-    const auto bias_md = opt_.bias ? plain_md({opt_.out_channels}) : dnnl::memory::desc();
+    // A folded batch norm brings a bias even to a convolution without one.
+    const bool has_bias = opt_.bias || !scale.empty();
+    const auto bias_md = has_bias ? plain_md({opt_.out_channels}) : dnnl::memory::desc();
     using pd_t = dnnl::convolution_forward::primitive_desc;
     const std::function<pd_t(const dnnl::primitive_attr&, dt)> make_pd = [&](const dnnl::primitive_attr& attr,
                                                                              dt src_type) {
@@ -101,8 +107,9 @@ const tensor& conv2d::forward_int8(const tensor& src) {
       return pd_t(desc, attr, ctx_.engine());
     };
     return make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
-                          opt_.bias ? store_.parameter(bias_) : std::span<float>(), make_pd);
-  });
+                          opt_.bias ? store_.parameter(bias_) : std::span<float>(), make_pd, epilogue);
+  };
+  return int8_->forward(ctx_, src, build, epilogue.variant());
 }
 
 const tensor& conv2d::forward(const tensor& src, mode m) {

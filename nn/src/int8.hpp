@@ -42,6 +42,15 @@ struct int8_plan {
   const tensor& forward(compute_context& ctx, const tensor& src);
 };
 
+// What follows the int8 primitive inside it: an optional per-channel affine
+// map y -> scale * y + shift (an inference batch norm folded in) and an
+// optional ReLU post-op.
+struct int8_epilogue {
+  std::vector<float> scale, shift;  // empty: none. REQUIRES: scale has no zeros
+  bool relu = false;
+  int variant() const { return (scale.empty() ? 0 : 1) + (relu ? 2 : 0); }
+};
+
 // Builds a plan for `src` and the current round. `make_pd(attr, src_type)`
 // creates the layer's int8 forward primitive descriptor (s8 weights with
 // tag::any, f32 bias and dst) with the given attributes.
@@ -49,14 +58,15 @@ template <class FwdPD>
 std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& src, const int8_observer& observed,
                                           const dims& dst_dims, const dnnl::memory::desc& user_weights_md,
                                           std::span<const float> weights, std::span<const float> bias,
-                                          const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd);
+                                          const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd,
+                                          const int8_epilogue& epilogue = {});
 
 // What a layer with int8 kernels keeps: its calibrated input range and its
 // int8 plans (one per input shape, rebuilt for each calibration round).
 struct int8_layer {
   int8_observer observed;
-  std::map<dims, std::unique_ptr<int8_plan>> plans;
-  const int8_plan* last = nullptr;  // the plan of the last forward, if it was int8
+  std::map<std::pair<dims, int>, std::unique_ptr<int8_plan>> plans;  // by input dims and epilogue variant
+  const int8_plan* last = nullptr;                                   // the plan of the last forward, if it was int8
 
   // Records the input range while the context calibrates (f32 eval forwards).
   void observe(compute_context& ctx, const tensor& src, bool training) {
@@ -65,8 +75,8 @@ struct int8_layer {
   }
   // Runs the plan for src, built by `build()` when missing or of an older round.
   template <class Build>
-  const tensor& forward(compute_context& ctx, const tensor& src, Build&& build) {
-    auto& slot = plans[src.shape()];
+  const tensor& forward(compute_context& ctx, const tensor& src, Build&& build, int variant = 0) {
+    auto& slot = plans[{src.shape(), variant}];
     if (!slot || slot->round != ctx.calibration_round()) slot = build();
     last = slot.get();
     return slot->forward(ctx, src);
@@ -93,7 +103,8 @@ template <class FwdPD>
 std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& src, const int8_observer& observed,
                                           const dims& dst_dims, const dnnl::memory::desc& user_weights_md,
                                           std::span<const float> weights, std::span<const float> bias,
-                                          const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd) {
+                                          const std::function<FwdPD(const dnnl::primitive_attr&, dt)>& make_pd,
+                                          const int8_epilogue& epilogue) {
   auto& eng = ctx.engine();
   auto p = std::make_unique<int8_plan>();
   p->round = ctx.calibration_round();
@@ -101,11 +112,25 @@ std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& sr
   const auto out_channels = dst_dims[1];
   const auto w_scales = int8_weight_scales(weights, out_channels);
   std::vector<float> out_scales(out_channels);
-  for (std::int64_t oc = 0; oc < out_channels; ++oc) out_scales[oc] = 1.f / (source.scale * w_scales[oc]);
+  // dst = post_scale (acc / (s_in s_w) + bias) + post_shift
+  //     = (post_scale / (s_in s_w)) (acc + (bias + post_shift / post_scale) s_in s_w)
+  const bool affine = !epilogue.scale.empty();
+  std::vector<float> folded_bias(out_channels, 0.f);
+  for (std::int64_t oc = 0; oc < out_channels; ++oc) {
+    const float post = affine ? epilogue.scale[oc] : 1.f;
+    out_scales[oc] = post / (source.scale * w_scales[oc]);
+    const float b = (bias.empty() ? 0.f : bias[oc]) + (affine ? epilogue.shift[oc] / post : 0.f);
+    folded_bias[oc] = b * source.scale * w_scales[oc];
+  }
 
   // The int8 computation, its output scales per channel (dim 1 of dst).
   auto attr = ctx.attributes();
   attr.set_output_scales(1 << 1, out_scales);
+  if (epilogue.relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
   const FwdPD pd = make_pd(attr, to_dnnl(source.type));
   p->dst = tensor(dst_dims, dtype::f32, dst_dims.size() == 4 ? layout::nhwc : layout::row_major);
   p->quantized_src = tensor(src.shape(), source.type, src.memory_layout());
@@ -134,9 +159,8 @@ std::unique_ptr<int8_plan> make_int8_plan(compute_context& ctx, const tensor& sr
   p->fwd.args[DNNL_ARG_SRC] = p->quantize_src.args[DNNL_ARG_TO];
   p->fwd.args[DNNL_ARG_WEIGHTS] = q_weights;
   p->fwd.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, p->dst.raw());
-  if (!bias.empty()) {
-    p->bias.resize(out_channels);
-    for (std::int64_t oc = 0; oc < out_channels; ++oc) p->bias[oc] = bias[oc] * source.scale * w_scales[oc];
+  if (!bias.empty() || affine) {
+    p->bias = std::move(folded_bias);
     p->fwd.args[DNNL_ARG_BIAS] = dnnl::memory(plain_md({out_channels}), eng, p->bias.data());
   }
   return p;

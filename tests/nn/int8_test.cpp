@@ -10,6 +10,7 @@
 #include "murmur/nn/linear.hpp"
 #include "murmur/nn/trainer.hpp"
 #include "nn/layer_harness.hpp"
+#include "nn/synthetic_data.hpp"
 
 using namespace murmur;
 using namespace murmur::nn;
@@ -90,4 +91,24 @@ TEST_CASE("int8 inference of a trained LeNet-5 keeps its Fashion-MNIST accuracy"
   INFO("f32 accuracy " << f32.accuracy << ", int8 accuracy " << int8.accuracy);
   CHECK(f32.accuracy > 0.85);
   CHECK(std::abs(int8.accuracy - f32.accuracy) <= 0.01);
+}
+
+TEST_CASE("int8 ResNet-20 with batch norm folded into its convolutions follows f32", "[nn][int8]") {
+  const auto train = test::synthetic_dataset(512, 3, 16, 1);
+  const auto test_set = test::synthetic_dataset(128, 3, 16, 2);
+  auto m = std::move(*build_model({.name = "resnet20", .input = {3, 16, 16}}));
+  m->init(1);
+  common::manual_clock clock;
+  std::vector<std::int64_t> all(train.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+  trainer t(*m, train, all, {.batch = 32, .schedule = {.base_lr = 0.02}, .optimizer = {.momentum = 0.9}}, clock);
+  for (int e = 0; e < 4; ++e) (void)t.train_epoch();  // a model that learned, with running statistics to fold
+  t.calibrate(4);
+  const auto f32 = t.evaluate(test_set);
+  const auto int8 = t.evaluate(test_set, mode::int8);
+  INFO("f32 accuracy " << f32.accuracy << " loss " << f32.loss << ", int8 accuracy " << int8.accuracy << " loss "
+                       << int8.loss);
+  REQUIRE(f32.accuracy > 0.5);
+  CHECK(std::abs(int8.accuracy - f32.accuracy) <= 0.02);
+  CHECK(int8.loss == Approx(f32.loss).epsilon(0.1));
 }

@@ -31,6 +31,7 @@ class sequential final : public layer {
 
  private:
   std::vector<std::unique_ptr<layer>> children_;
+  std::vector<float> fold_scale_, fold_shift_;  // scratch of the int8 batch-norm folding
 };
 
 // out = relu(main(x) + shortcut(x)), with `shortcut` the identity when empty,

@@ -28,6 +28,11 @@ class conv2d final : public layer {
   const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
+
+  // mode::int8 forward with what follows folded into the int8 primitive: a
+  // per-channel affine map (an inference batch norm; `scale` without zeros,
+  // empty for none) and a ReLU. REQUIRES: src is f32.
+  const tensor& forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift, bool relu);
   void report(std::vector<std::string>& out) const override;
 
  private:

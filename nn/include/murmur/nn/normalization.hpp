@@ -23,6 +23,10 @@ class batch_norm2d final : public layer {
   std::string describe() const override;
   void report(std::vector<std::string>& out) const override;
 
+  // The inference map y = scale * x + shift per channel, from the running
+  // statistics: scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+  void inference_affine(std::vector<float>& scale, std::vector<float>& shift);
+
  private:
   struct plan;
   std::unique_ptr<plan> make_plan(const tensor& src, mode m);
