@@ -85,9 +85,9 @@ std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
   return p;
 }
 
-const tensor& conv2d::forward_int8(const tensor& src) { return forward_int8(src, {}, {}, false); }
+const tensor* conv2d::forward_int8(const tensor& src) { return forward_int8(src, {}, {}, false); }
 
-const tensor& conv2d::forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift,
+const tensor* conv2d::forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift,
                                    bool relu) {
   int8_epilogue epilogue{.scale = {scale.begin(), scale.end()}, .shift = {shift.begin(), shift.end()}, .relu = relu};
   const auto build = [&] {
@@ -113,7 +113,8 @@ const tensor& conv2d::forward_int8(const tensor& src, std::span<const float> sca
 }
 
 const tensor& conv2d::forward(const tensor& src, mode m) {
-  if (m == mode::int8 && src.type() == dtype::f32) return forward_int8(src);
+  if (m == mode::int8 && src.type() == dtype::f32)
+    if (const tensor* out = forward_int8(src)) return *out;
   int8_->observe(ctx_, src, m == mode::train);
   auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;

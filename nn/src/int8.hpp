@@ -67,22 +67,35 @@ struct int8_layer {
   int8_observer observed;
   std::map<std::pair<dims, int>, std::unique_ptr<int8_plan>> plans;  // by input dims and epilogue variant
   const int8_plan* last = nullptr;                                   // the plan of the last forward, if it was int8
+  bool unsupported = false;  // no int8 kernel for it on this CPU: it runs in f32
 
   // Records the input range while the context calibrates (f32 eval forwards).
   void observe(compute_context& ctx, const tensor& src, bool training) {
     last = nullptr;
     if (!training && ctx.calibrating() && src.type() == dtype::f32) observed.record(src, ctx.calibration_round());
   }
-  // Runs the plan for src, built by `build()` when missing or of an older round.
+  // Runs the plan for src, built by `build()` when missing or of an older
+  // round. Returns null, once and for all, when this CPU has no int8 kernel
+  // for the layer: the caller then runs it in f32.
   template <class Build>
-  const tensor& forward(compute_context& ctx, const tensor& src, Build&& build, int variant = 0) {
+  const tensor* forward(compute_context& ctx, const tensor& src, Build&& build, int variant = 0) {
+    if (unsupported) return nullptr;
     auto& slot = plans[{src.shape(), variant}];
-    if (!slot || slot->round != ctx.calibration_round()) slot = build();
+    if (!slot || slot->round != ctx.calibration_round()) {
+      try {
+        slot = build();
+      } catch (const dnnl::error&) {
+        unsupported = true;
+        plans.clear();
+        return nullptr;
+      }
+    }
     last = slot.get();
-    return slot->forward(ctx, src);
+    return &slot->forward(ctx, src);
   }
   // Adds the --verbose line of the last int8 forward; false if there was none.
   bool report(const std::string& name, std::vector<std::string>& out) const {
+    if (unsupported) out.push_back(name + ": int8 unsupported on this CPU, ran in f32");
     if (!last) return false;
     out.push_back(
         kernel_line(name, last->quantized_src.type(), {{"quantize", &last->quantize_src}, {"fwd", &last->fwd}}));

@@ -78,7 +78,7 @@ std::unique_ptr<linear::plan> linear::make_plan(const tensor& src, mode m) {
   return p;
 }
 
-const tensor& linear::forward_int8(const tensor& src) {
+const tensor* linear::forward_int8(const tensor& src) {
   return int8_->forward(ctx_, src, [&] {
     const dims& in = src.shape();
     const dims out{in[0], out_features_};
@@ -99,7 +99,8 @@ const tensor& linear::forward_int8(const tensor& src) {
 }
 
 const tensor& linear::forward(const tensor& src, mode m) {
-  if (m == mode::int8 && src.type() == dtype::f32) return forward_int8(src);
+  if (m == mode::int8 && src.type() == dtype::f32)
+    if (const tensor* out = forward_int8(src)) return *out;
   int8_->observe(ctx_, src, m == mode::train);
   auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
   src_ = &src;

@@ -31,15 +31,16 @@ class conv2d final : public layer {
 
   // mode::int8 forward with what follows folded into the int8 primitive: a
   // per-channel affine map (an inference batch norm; `scale` without zeros,
-  // empty for none) and a ReLU. REQUIRES: src is f32.
-  const tensor& forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift, bool relu);
+  // empty for none) and a ReLU. REQUIRES: src is f32. Returns null when this
+  // CPU has no int8 kernel for it (the caller runs the layers in f32).
+  const tensor* forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift, bool relu);
   void report(std::vector<std::string>& out) const override;
 
  private:
   struct plan;
   struct int8_state;
   std::unique_ptr<plan> make_plan(const tensor& src, mode m);
-  const tensor& forward_int8(const tensor& src);
+  const tensor* forward_int8(const tensor& src);
 
   compute_context& ctx_;
   parameter_store& store_;

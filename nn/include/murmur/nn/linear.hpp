@@ -28,7 +28,7 @@ class linear final : public layer {
   struct plan;
   struct int8_state;
   std::unique_ptr<plan> make_plan(const tensor& src, mode m);
-  const tensor& forward_int8(const tensor& src);
+  const tensor* forward_int8(const tensor& src);
 
   compute_context& ctx_;
   parameter_store& store_;
