@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,8 +33,14 @@ struct bench_args {
   bool inference = false;  // murmur bench infer
 };
 
-// The process's peak resident memory so far, in MiB.
+// The process's peak resident memory so far, in MiB: VmHWM of this address
+// space (getrusage's ru_maxrss would carry over the peak of the process that
+// exec'd us, e.g. a Python benchmark script).
 double peak_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
