@@ -109,8 +109,10 @@ int main(int argc, char** argv) {
   dnnl::convolution_backward_data bwd_d(bwd_d_pd);
   dnnl::convolution_backward_weights bwd_w(bwd_w_pd);
   const double bare_fwd = median_seconds(
-      [&] { fwd.execute(strm, {{DNNL_ARG_SRC, m_src}, {DNNL_ARG_WEIGHTS, m_w}, {DNNL_ARG_DST, m_dst}}); }, repeats,
-      inner);
+      [&] {
+        fwd.execute(strm, {{DNNL_ARG_SRC, m_src}, {DNNL_ARG_WEIGHTS, m_w}, {DNNL_ARG_DST, m_dst}});
+      },
+      repeats, inner);
   const double bare_bwd = median_seconds(
       [&] {
         bwd_d.execute(strm, {{DNNL_ARG_DIFF_DST, m_ddst}, {DNNL_ARG_WEIGHTS, m_wd}, {DNNL_ARG_DIFF_SRC, m_dsrc}});
