@@ -10,11 +10,18 @@ using namespace detail;
 
 struct batch_norm2d::plan {
   tensor dst, diff_src, mean, variance;
+  common::aligned_buffer<std::byte> workspace;  // where the fused ReLU passed, for backward
   step fwd, bwd;
 };
 
-batch_norm2d::batch_norm2d(layer_env env, std::string name, std::int64_t channels, float eps, float momentum)
-    : ctx_(env.ctx), store_(env.store), name_(std::move(name)), channels_(channels), eps_(eps), momentum_(momentum) {
+batch_norm2d::batch_norm2d(layer_env env, std::string name, std::int64_t channels, bool relu, float eps, float momentum)
+    : ctx_(env.ctx),
+      store_(env.store),
+      name_(std::move(name)),
+      channels_(channels),
+      relu_(relu),
+      eps_(eps),
+      momentum_(momentum) {
   weight_ = store_.add_parameter(name_ + ".weight", {channels});
   bias_ = store_.add_parameter(name_ + ".bias", {channels});
   running_mean_ = store_.add_buffer(name_ + ".running_mean", {channels});
@@ -32,7 +39,9 @@ void batch_norm2d::init(common::rng&) {
   store_.counter(batches_tracked_) = 0;
 }
 
-std::string batch_norm2d::describe() const { return name_ + ": BatchNorm2d(" + std::to_string(channels_) + ")"; }
+std::string batch_norm2d::describe() const {
+  return name_ + ": BatchNorm2d(" + std::to_string(channels_) + (relu_ ? ") + ReLU" : ")");
+}
 
 std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const tensor& src, mode m) {
   auto p = std::make_unique<plan>();
@@ -43,7 +52,8 @@ std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const tensor& src, m
   const auto stat_md = plain_md({channels_});
   auto& eng = ctx_.engine();
   auto attr = ctx_.attributes();
-  const auto affine = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+  auto affine = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+  if (relu_) affine = affine | dnnl::normalization_flags::fuse_norm_relu;
   dnnl::memory scale(stat_md, eng, store_.parameter(weight_).data());
   dnnl::memory shift(stat_md, eng, store_.parameter(bias_).data());
 
@@ -66,6 +76,12 @@ std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const tensor& src, m
     dnnl::memory mean(stat_md, eng, p->mean.raw()), variance(stat_md, eng, p->variance.raw());
     p->fwd.args[DNNL_ARG_MEAN] = mean;
     p->fwd.args[DNNL_ARG_VARIANCE] = variance;
+    dnnl::memory workspace;
+    if (pd.workspace_desc().get_size() > 0) {
+      p->workspace = common::aligned_buffer<std::byte>(pd.workspace_desc().get_size());
+      workspace = dnnl::memory(pd.workspace_desc(), eng, p->workspace.data());
+      p->fwd.args[DNNL_ARG_WORKSPACE] = workspace;
+    }
 
     dnnl::batch_normalization_backward::desc bwd_desc(dnnl::prop_kind::backward, md, md, eps_, affine);
     dnnl::batch_normalization_backward::primitive_desc bwd_pd(bwd_desc, attr, eng, pd);
@@ -79,6 +95,7 @@ std::unique_ptr<batch_norm2d::plan> batch_norm2d::make_plan(const tensor& src, m
     p->bwd.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(md, eng, p->diff_src.raw());
     p->bwd.args[DNNL_ARG_DIFF_SCALE] = dnnl::memory(stat_md, eng, store_.gradient(weight_).data());
     p->bwd.args[DNNL_ARG_DIFF_SHIFT] = dnnl::memory(stat_md, eng, store_.gradient(bias_).data());
+    if (workspace) p->bwd.args[DNNL_ARG_WORKSPACE] = workspace;
   }
   p->fwd.args[DNNL_ARG_SRC] = dnnl::memory(md, eng, nullptr);
   p->fwd.args[DNNL_ARG_DST] = dnnl::memory(md, eng, p->dst.raw());

@@ -31,10 +31,11 @@ const tensor& sequential::forward(const tensor& src, mode m) {
       if (conv && bn) {
         bn->inference_affine(fold_scale_, fold_shift_);
         if (std::ranges::none_of(fold_scale_, [](float s) { return s == 0.f; })) {
-          const bool relu_next = i + 2 < children_.size() && dynamic_cast<relu*>(children_[i + 2].get());
+          const bool relu_next =
+              bn->fused_relu() || (i + 2 < children_.size() && dynamic_cast<relu*>(children_[i + 2].get()));
           if (const tensor* out = conv->forward_int8(*x, fold_scale_, fold_shift_, relu_next)) {
             x = out;
-            i += relu_next ? 2 : 1;
+            i += relu_next && !bn->fused_relu() ? 2 : 1;
             continue;
           }
         }

@@ -21,7 +21,8 @@ bool norm_has_activation(const model& m) {
   return m.spec().norm == norm_kind::evonorm || m.spec().norm == norm_kind::range_evonorm;
 }
 
-std::unique_ptr<layer> make_norm(model& m, const std::string& name, std::int64_t channels) {
+// relu: the norm is followed by a ReLU, fused into it where the norm can (batch norm).
+std::unique_ptr<layer> make_norm(model& m, const std::string& name, std::int64_t channels, bool relu = false) {
   const auto& spec = m.spec();
   switch (spec.norm) {
     case norm_kind::groupnorm:
@@ -37,14 +38,16 @@ std::unique_ptr<layer> make_norm(model& m, const std::string& name, std::int64_t
     case norm_kind::batchnorm:
       break;
   }
-  return std::make_unique<batch_norm2d>(m.env(), name, channels);
+  return std::make_unique<batch_norm2d>(m.env(), name, channels, relu);
 }
 
-// A norm and, unless the norm is an EvoNorm, a ReLU after it.
+// A norm and, unless the norm is an EvoNorm, a ReLU after it (fused into a
+// batch norm, a layer of its own after a group norm).
 void add_norm_act(model& m, sequential& seq, const std::string& norm_name, const std::string& relu_name,
                   std::int64_t channels) {
-  seq.add(make_norm(m, norm_name, channels));
-  if (!norm_has_activation(m)) seq.emplace<relu>(m.env(), relu_name);
+  const bool fused = m.spec().norm == norm_kind::batchnorm;
+  seq.add(make_norm(m, norm_name, channels, fused));
+  if (!norm_has_activation(m) && !fused) seq.emplace<relu>(m.env(), relu_name);
 }
 
 // Tracks the running dims while layers are appended, so each layer is sized
@@ -118,8 +121,7 @@ void build_resnet20(model& m, builder& b) {
   const auto c = b.d[1];
   b.add<conv2d>(m.env(), "conv1",
                 conv2d_options{.in_channels = c, .out_channels = 16, .kernel = 3, .padding = 1, .bias = false});
-  b.add(make_norm(m, "bn1", 16));
-  if (!norm_has_activation(m)) b.add<relu>(m.env(), "relu");
+  add_norm_act(m, b.seq, "bn1", "relu", 16);
   std::int64_t in = 16;
   const std::int64_t widths[] = {16, 32, 64};
   for (int stage = 0; stage < 3; ++stage) {
@@ -150,8 +152,7 @@ void build_vgg11(model& m, builder& b) {
       continue;
     }
     b.add<conv2d>(m.env(), name, conv2d_options{.in_channels = in, .out_channels = v, .kernel = 3, .padding = 1});
-    b.add(make_norm(m, "features." + std::to_string(index + 1), v));
-    if (!norm_has_activation(m)) b.add<relu>(m.env(), "features." + std::to_string(index + 2));
+    add_norm_act(m, b.seq, "features." + std::to_string(index + 1), "features." + std::to_string(index + 2), v);
     index += 3;
     in = v;
   }

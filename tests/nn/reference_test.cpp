@@ -207,3 +207,33 @@ TEST_CASE("softmax cross-entropy matches a naive reference and its gradient", "[
     CHECK((plus - minus) / 2e-2 == Approx(diff.f32()[i]).margin(1e-4));
   }
 }
+
+TEST_CASE("a batch norm with a fused ReLU equals a batch norm followed by a ReLU", "[nn][reference]") {
+  const dims d{4, 8, 5, 5};
+  harness fused, plain, act;
+  fused.layer = std::make_unique<batch_norm2d>(fused.env(), "bn", 8, /*relu=*/true);
+  plain.layer = std::make_unique<batch_norm2d>(plain.env(), "bn", 8);
+  act.layer = std::make_unique<relu>(act.env(), "relu");
+  fused.ready(1);
+  plain.ready(1);
+  act.ready(1);
+  common::rng gen(9);
+  for (std::size_t h = 0; h < 2; ++h)
+    for (std::size_t i = 0; i < 8; ++i)
+      fused.store.parameter(h)[i] = plain.store.parameter(h)[i] = static_cast<float>(gen.normal());
+  const auto x = test::random_tensor(d, gen);
+  const auto r = test::random_tensor(d, gen);
+  for (auto m : {mode::train, mode::eval}) {
+    const auto& y1 = fused.layer->forward(x, m);
+    const auto& y2 = act.layer->forward(plain.layer->forward(x, m), m);
+    for (std::int64_t i = 0; i < x.numel(); ++i) REQUIRE(y1.f32()[i] == Approx(y2.f32()[i]).margin(1e-6));
+  }
+  (void)fused.layer->forward(x, mode::train);
+  (void)act.layer->forward(plain.layer->forward(x, mode::train), mode::train);
+  const auto& dx1 = fused.layer->backward(r);
+  const auto& dx2 = plain.layer->backward(act.layer->backward(r));
+  for (std::int64_t i = 0; i < x.numel(); ++i) REQUIRE(dx1.f32()[i] == Approx(dx2.f32()[i]).margin(1e-5));
+  for (std::size_t h = 0; h < 2; ++h)
+    for (std::size_t i = 0; i < 8; ++i)
+      REQUIRE(fused.store.gradient(h)[i] == Approx(plain.store.gradient(h)[i]).margin(1e-5));
+}

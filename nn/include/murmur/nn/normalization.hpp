@@ -14,7 +14,10 @@ namespace murmur::nn {
 
 class batch_norm2d final : public layer {
  public:
-  batch_norm2d(layer_env env, std::string name, std::int64_t channels, float eps = 1e-5f, float momentum = 0.1f);
+  // relu: a ReLU fused into the norm (oneDNN's fuse_norm_relu), forward and backward.
+  batch_norm2d(layer_env env, std::string name, std::int64_t channels, bool relu = false, float eps = 1e-5f,
+               float momentum = 0.1f);
+  bool fused_relu() const { return relu_; }
   ~batch_norm2d() override;
   dims output_dims(const dims& in) const override { return in; }
   const tensor& forward(const tensor& src, mode m) override;
@@ -36,6 +39,7 @@ class batch_norm2d final : public layer {
   parameter_store& store_;
   std::string name_;
   std::int64_t channels_;
+  bool relu_;
   float eps_, momentum_;
   parameter_store::handle weight_, bias_, running_mean_, running_var_, batches_tracked_;
   plan_cache<plan> plans_;
