@@ -7,6 +7,7 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(Eigen3 REQUIRED NO_MODULE)
 
 # oneDNN's CMake config pulls in OpenCL for its GPU runtime; murmur uses the CPU
 # engine only, so find the library and header by path instead.

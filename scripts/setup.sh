@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ccache pkg-config git clang-format
   libcaf-dev libdnnl-dev libtbb-dev libzmq3-dev cppzmq-dev
   libtomlplusplus-dev catch2 libcli11-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist
+  nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch python3-matplotlib python3-numpy libopenblas0-openmp)

@@ -1,0 +1,109 @@
+// Mixing weights and spectral gaps against closed forms and the values of
+// ALGORITHMS.md §9.2 (computed there with numpy/networkx), to 4 decimals.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <numbers>
+
+#include "murmur/topology/graph.hpp"
+#include "murmur/topology/weights.hpp"
+
+using namespace murmur::topology;
+
+namespace {
+
+// §9.2 lists gaps to 4 decimals.
+constexpr double table_tol = 5e-5;
+
+double mh_gap(const murmur::common::result<graph>& g) {
+  REQUIRE(g.ok());
+  auto w = metropolis_hastings(*g);
+  REQUIRE(w.ok());
+  CHECK(doubly_stochastic(*w));
+  return spectral_gap(*w);
+}
+
+}  // namespace
+
+TEST_CASE("ring gaps match the closed form 1 - (1 + 2 cos(2 pi / n)) / 3", "[topology]") {
+  for (std::int64_t n : {8, 16, 32, 64}) {
+    const double closed = 1.0 - (1.0 + 2.0 * std::cos(2.0 * std::numbers::pi / static_cast<double>(n))) / 3.0;
+    CHECK(mh_gap(ring(n)) == Approx(closed).margin(1e-12));
+  }
+  CHECK(mh_gap(ring(8)) == Approx(0.1953).margin(table_tol));
+  CHECK(mh_gap(ring(16)) == Approx(0.0507).margin(table_tol));
+  CHECK(mh_gap(ring(32)) == Approx(0.0128).margin(table_tol));
+}
+
+TEST_CASE("gaps of the catalogue match ALGORITHMS.md section 9.2", "[topology]") {
+  // 2-D torus 4x4 and circulant C_n(1, 4) with uniform 1/5 (regular: MH = uniform).
+  CHECK(mh_gap(torus_2d(4, 4)) == Approx(0.4000).margin(table_tol));
+  CHECK(mh_gap(torus_2d(4, 8)) == Approx(0.1172).margin(table_tol));
+  CHECK(mh_gap(circulant(16, {1, 4})) == Approx(0.4000).margin(table_tol));
+  CHECK(mh_gap(circulant(32, {1, 4})) == Approx(0.1248).margin(table_tol));
+  CHECK(mh_gap(chain(16)) == Approx(0.0128).margin(table_tol));
+  CHECK(mh_gap(chain(32)) == Approx(0.0032).margin(table_tol));
+  CHECK(mh_gap(complete(9)) == Approx(1.0).margin(1e-9));
+  // Directed: the static exponential graph with 1/(ceil(log2 n) + 1) and the
+  // directed ring with 1/2 (second largest eigenvalue modulus).
+  for (auto [n, gap] : {std::pair{8, 0.5000}, {16, 0.4000}, {32, 0.3333}}) {
+    auto g = exponential(n);
+    REQUIRE(g.ok());
+    const auto w = push_weights(*g);
+    CHECK(doubly_stochastic(w));  // a circulant, so also row stochastic
+    CHECK(spectral_gap(w) == Approx(gap).margin(table_tol));
+  }
+  for (auto [n, gap] : {std::pair{8, 0.0761}, {16, 0.0192}, {32, 0.0048}}) {
+    auto g = directed_ring(n);
+    REQUIRE(g.ok());
+    CHECK(spectral_gap(push_weights(*g)) == Approx(gap).margin(table_tol));
+  }
+}
+
+TEST_CASE("push weights are column stochastic on any directed graph", "[topology]") {
+  graph g(5, true);
+  for (auto [i, j] : {std::pair{0, 1}, {0, 2}, {1, 2}, {2, 3}, {3, 4}, {4, 0}, {4, 1}}) g.add_edge(i, j);
+  CHECK(g.strongly_connected());
+  const auto w = push_weights(g);
+  CHECK(column_stochastic(w));
+  CHECK_FALSE(row_stochastic(w));
+  CHECK(row_stochastic(uniform_weights(g)));
+}
+
+TEST_CASE("graphs have the degrees and connectivity of their definitions", "[topology]") {
+  auto s = star(6);
+  REQUIRE(s.ok());
+  CHECK(s->out_degree(0) == 5);
+  CHECK(s->edge_count() == 5);
+  auto h = hypercube(16);
+  REQUIRE(h.ok());
+  for (std::int64_t i = 0; i < 16; ++i) CHECK(h->out_degree(i) == 4);
+  auto t = binary_tree(7);
+  REQUIRE(t.ok());
+  CHECK(t->edge_count() == 6);  // a tree
+  CHECK(t->out_neighbors(0) == std::vector<std::int64_t>{1});
+  CHECK(t->strongly_connected());
+  graph split(4, false);
+  split.add_edge(0, 1);
+  split.add_edge(2, 3);
+  CHECK_FALSE(split.strongly_connected());
+  CHECK_FALSE(hypercube(12).ok());
+  CHECK_FALSE(ring(1).ok());
+  CHECK_FALSE(metropolis_hastings(*directed_ring(4)).ok());
+}
+
+TEST_CASE("edge-list files are read, and bad lines are errors with their line number", "[topology]") {
+  const std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/murmur-edges.txt";
+  std::ofstream(path) << "# a triangle and a tail\n0 1\n1 2\n2 0\n\n2 3  # tail\n";
+  auto g = read_edge_list(path, false);
+  REQUIRE(g.ok());
+  CHECK(g->size() == 4);
+  CHECK(g->edge_count() == 4);
+  std::ofstream(path) << "0 1\n1 x\n";
+  auto bad = read_edge_list(path, false);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().message.find(":2:") != std::string::npos);
+  std::remove(path.c_str());
+}

@@ -1,0 +1,55 @@
+#pragma once
+
+// Communication graphs over n agents (ALGORITHMS.md §9.3). A graph stores
+// out-neighbour lists; an undirected graph stores each edge both ways.
+// Self-loops are never stored: mixing weights give every agent its own share.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "murmur/common/result.hpp"
+
+namespace murmur::topology {
+
+class graph {
+ public:
+  graph(std::int64_t n, bool directed);
+
+  std::int64_t size() const { return static_cast<std::int64_t>(out_.size()); }
+  bool directed() const { return directed_; }
+  // Adds i -> j (and j -> i when undirected). Ignores self-loops and repeats.
+  void add_edge(std::int64_t i, std::int64_t j);
+  const std::vector<std::int64_t>& out_neighbors(std::int64_t i) const { return out_[i]; }
+  const std::vector<std::int64_t>& in_neighbors(std::int64_t i) const { return in_[i]; }
+  std::int64_t out_degree(std::int64_t i) const { return static_cast<std::int64_t>(out_[i].size()); }
+  std::int64_t in_degree(std::int64_t i) const { return static_cast<std::int64_t>(in_[i].size()); }
+  std::int64_t edge_count() const;  // undirected edges counted once
+  // Every agent reaches every other along out-edges.
+  bool strongly_connected() const;
+
+ private:
+  std::vector<std::vector<std::int64_t>> out_, in_;
+  bool directed_;
+};
+
+// Constructions. Sizes are checked: each returns an error naming what is wrong.
+common::result<graph> ring(std::int64_t n);
+common::result<graph> directed_ring(std::int64_t n);
+common::result<graph> chain(std::int64_t n);
+common::result<graph> complete(std::int64_t n);
+common::result<graph> star(std::int64_t n);
+// 2-D torus of rows x cols (networkx grid_2d_graph(periodic=True)).
+common::result<graph> torus_2d(std::int64_t rows, std::int64_t cols);
+// Circulant C_n(offsets): i ~ i +- o (mod n). The Aketi code's "torus" is C_n(1, 4).
+common::result<graph> circulant(std::int64_t n, const std::vector<std::int64_t>& offsets);
+// Static exponential graph: i -> i + 2^k (mod n), k = 0 .. ceil(log2 n) - 1 (directed).
+common::result<graph> exponential(std::int64_t n);
+// Hypercube of 2^dim agents.
+common::result<graph> hypercube(std::int64_t n);
+// RelaySum's binary tree: node 0 attaches to 1; for i >= 1 the parent is i / 2.
+common::result<graph> binary_tree(std::int64_t n);
+// "i j" per line (0-based; '#' starts a comment); undirected unless `directed`.
+common::result<graph> read_edge_list(const std::string& path, bool directed);
+
+}  // namespace murmur::topology

@@ -1,0 +1,163 @@
+#include "murmur/topology/graph.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace murmur::topology {
+namespace {
+
+using common::errc;
+using common::make_error;
+
+common::status need(bool ok, const std::string& what) {
+  if (ok) return {};
+  return make_error(errc::invalid_argument, what);
+}
+
+}  // namespace
+
+graph::graph(std::int64_t n, bool directed) : out_(n), in_(n), directed_(directed) {}
+
+void graph::add_edge(std::int64_t i, std::int64_t j) {
+  if (i == j) return;
+  const auto link = [&](std::int64_t a, std::int64_t b) {
+    if (std::ranges::find(out_[a], b) != out_[a].end()) return;
+    out_[a].push_back(b);
+    in_[b].push_back(a);
+  };
+  link(i, j);
+  if (!directed_) link(j, i);
+}
+
+std::int64_t graph::edge_count() const {
+  std::int64_t total = 0;
+  for (const auto& o : out_) total += static_cast<std::int64_t>(o.size());
+  return directed_ ? total : total / 2;
+}
+
+bool graph::strongly_connected() const {
+  const auto n = size();
+  if (n == 0) return false;
+  // Reachable from 0 along out-edges and along in-edges: both must be everyone.
+  for (const auto* adj : {&out_, &in_}) {
+    std::vector<char> seen(n, 0);
+    std::vector<std::int64_t> stack{0};
+    seen[0] = 1;
+    std::int64_t count = 1;
+    while (!stack.empty()) {
+      const auto v = stack.back();
+      stack.pop_back();
+      for (auto w : (*adj)[v])
+        if (!seen[w]) seen[w] = 1, ++count, stack.push_back(w);
+    }
+    if (count != n) return false;
+  }
+  return true;
+}
+
+common::result<graph> ring(std::int64_t n) {
+  if (auto s = need(n >= 2, "a ring needs at least 2 agents"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 0; i < n; ++i) g.add_edge(i, (i + 1) % n);
+  return g;
+}
+
+common::result<graph> directed_ring(std::int64_t n) {
+  if (auto s = need(n >= 2, "a directed ring needs at least 2 agents"); !s) return s.err();
+  graph g(n, true);
+  for (std::int64_t i = 0; i < n; ++i) g.add_edge(i, (i + 1) % n);
+  return g;
+}
+
+common::result<graph> chain(std::int64_t n) {
+  if (auto s = need(n >= 2, "a chain needs at least 2 agents"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 0; i + 1 < n; ++i) g.add_edge(i, i + 1);
+  return g;
+}
+
+common::result<graph> complete(std::int64_t n) {
+  if (auto s = need(n >= 1, "a graph needs at least 1 agent"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = i + 1; j < n; ++j) g.add_edge(i, j);
+  return g;
+}
+
+common::result<graph> star(std::int64_t n) {
+  if (auto s = need(n >= 2, "a star needs at least 2 agents"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 1; i < n; ++i) g.add_edge(0, i);
+  return g;
+}
+
+common::result<graph> torus_2d(std::int64_t rows, std::int64_t cols) {
+  if (auto s = need(rows >= 1 && cols >= 1 && rows * cols >= 2, "a torus needs rows, cols >= 1 and 2 agents"); !s)
+    return s.err();
+  graph g(rows * cols, false);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c) {
+      g.add_edge(r * cols + c, r * cols + (c + 1) % cols);
+      g.add_edge(r * cols + c, ((r + 1) % rows) * cols + c);
+    }
+  return g;
+}
+
+common::result<graph> circulant(std::int64_t n, const std::vector<std::int64_t>& offsets) {
+  if (auto s = need(n >= 2, "a circulant graph needs at least 2 agents"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (auto o : offsets) g.add_edge(i, ((i + o) % n + n) % n);
+  return g;
+}
+
+common::result<graph> exponential(std::int64_t n) {
+  if (auto s = need(n >= 2, "an exponential graph needs at least 2 agents"); !s) return s.err();
+  graph g(n, true);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t hop = 1; hop < n; hop *= 2) g.add_edge(i, (i + hop) % n);
+  return g;
+}
+
+common::result<graph> hypercube(std::int64_t n) {
+  if (auto s = need(n >= 2 && (n & (n - 1)) == 0, "a hypercube needs a power of two agents"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t bit = 1; bit < n; bit <<= 1) g.add_edge(i, i ^ bit);
+  return g;
+}
+
+common::result<graph> binary_tree(std::int64_t n) {
+  if (auto s = need(n >= 2, "a binary tree needs at least 2 agents"); !s) return s.err();
+  graph g(n, false);
+  // Node 1's parent is 0 (i / 2 would be 0 for it too); the rule is i -> i / 2.
+  for (std::int64_t i = 1; i < n; ++i) g.add_edge(i, i / 2);
+  return g;
+}
+
+common::result<graph> read_edge_list(const std::string& path, bool directed) {
+  std::ifstream in(path);
+  if (!in) return make_error(errc::not_found, path + ": cannot open");
+  std::vector<std::pair<std::int64_t, std::int64_t>> edges;
+  std::int64_t n = 0;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream fields(line);
+    std::int64_t i, j;
+    if (!(fields >> i)) continue;  // blank line
+    std::string rest;
+    if (!(fields >> j) || (fields >> rest) || i < 0 || j < 0 || i > 10'000'000 || j > 10'000'000)
+      return make_error(errc::corrupt, path + ":" + std::to_string(number) +
+                                           ": expected two agent numbers 0 <= i, j, got '" + line + "'");
+    edges.emplace_back(i, j);
+    n = std::max({n, i + 1, j + 1});
+  }
+  if (n < 2) return make_error(errc::corrupt, path + ": fewer than 2 agents");
+  graph g(n, directed);
+  for (auto [i, j] : edges) g.add_edge(i, j);
+  return g;
+}
+
+}  // namespace murmur::topology

@@ -1,0 +1,88 @@
+#include "murmur/topology/weights.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+
+namespace murmur::topology {
+
+common::result<mixing_matrix> metropolis_hastings(const graph& g) {
+  if (g.directed())
+    return common::make_error(common::errc::invalid_argument,
+                              "Metropolis-Hastings weights need an undirected graph (use push weights)");
+  mixing_matrix w(g.size());
+  for (std::int64_t i = 0; i < g.size(); ++i) {
+    double sum = 0;
+    for (auto j : g.out_neighbors(i)) {
+      w.at(i, j) = 1.0 / (1.0 + static_cast<double>(std::max(g.out_degree(i), g.out_degree(j))));
+      sum += w.at(i, j);
+    }
+    w.at(i, i) = 1.0 - sum;
+  }
+  return w;
+}
+
+mixing_matrix uniform_weights(const graph& g) {
+  mixing_matrix w(g.size());
+  for (std::int64_t i = 0; i < g.size(); ++i) {
+    const double share = 1.0 / static_cast<double>(g.in_degree(i) + 1);
+    w.at(i, i) = share;
+    for (auto j : g.in_neighbors(i)) w.at(i, j) = share;
+  }
+  return w;
+}
+
+mixing_matrix push_weights(const graph& g) {
+  mixing_matrix w(g.size());
+  for (std::int64_t j = 0; j < g.size(); ++j) {
+    const double share = 1.0 / static_cast<double>(g.out_degree(j) + 1);
+    w.at(j, j) = share;
+    for (auto i : g.out_neighbors(j)) w.at(i, j) = share;
+  }
+  return w;
+}
+
+namespace {
+
+bool sums_to_one(const mixing_matrix& w, bool rows, double tol) {
+  for (std::int64_t a = 0; a < w.size(); ++a) {
+    double sum = 0;
+    for (std::int64_t b = 0; b < w.size(); ++b) {
+      const double v = rows ? w.at(a, b) : w.at(b, a);
+      if (v < -tol) return false;
+      sum += v;
+    }
+    if (std::abs(sum - 1.0) > tol * static_cast<double>(w.size())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool row_stochastic(const mixing_matrix& w, double tol) { return sums_to_one(w, true, tol); }
+bool column_stochastic(const mixing_matrix& w, double tol) { return sums_to_one(w, false, tol); }
+bool doubly_stochastic(const mixing_matrix& w, double tol) {
+  return row_stochastic(w, tol) && column_stochastic(w, tol);
+}
+
+double spectral_gap(const mixing_matrix& w) {
+  const auto n = w.size();
+  if (n < 2) return 1.0;
+  Eigen::MatrixXd m(n, n);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) m(i, j) = w.at(i, j);
+  std::vector<double> moduli;
+  if (m.isApprox(m.transpose(), 1e-12)) {
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(m, Eigen::EigenvaluesOnly);
+    const auto& ev = solver.eigenvalues();  // ascending
+    // lambda_1 = 1 is the largest; the gap is set by lambda_2 and lambda_n.
+    return 1.0 - std::max(std::abs(ev(n - 2)), std::abs(ev(0)));
+  }
+  Eigen::EigenSolver<Eigen::MatrixXd> solver(m, false);
+  for (std::int64_t i = 0; i < n; ++i) moduli.push_back(std::abs(solver.eigenvalues()(i)));
+  std::ranges::sort(moduli, std::greater<>());
+  return 1.0 - moduli[1];
+}
+
+}  // namespace murmur::topology
