@@ -107,3 +107,21 @@ TEST_CASE("edge-list files are read, and bad lines are errors with their line nu
   CHECK(bad.err().message.find(":2:") != std::string::npos);
   std::remove(path.c_str());
 }
+
+TEST_CASE("the Davis Southern Women network has its 32 nodes, 89 edges and section 9.2 gaps", "[topology]") {
+  const auto g = davis_southern_women();
+  CHECK(g.size() == 32);
+  CHECK(g.edge_count() == 89);
+  CHECK(g.strongly_connected());
+  std::int64_t lo = 100, hi = 0;
+  for (std::int64_t i = 0; i < 32; ++i) lo = std::min(lo, g.out_degree(i)), hi = std::max(hi, g.out_degree(i));
+  CHECK(lo == 2);
+  CHECK(hi == 14);
+  auto mh = metropolis_hastings(g);
+  REQUIRE(mh.ok());
+  CHECK(spectral_gap(*mh) == Approx(0.0821).margin(table_tol));
+  auto choco = choco_weights(g);
+  REQUIRE(choco.ok());
+  CHECK(doubly_stochastic(*choco));
+  CHECK(spectral_gap(*choco) == Approx(0.0903).margin(table_tol));
+}

@@ -136,6 +136,34 @@ common::result<graph> binary_tree(std::int64_t n) {
   return g;
 }
 
+graph davis_southern_women() {
+  // Events (1-14) each woman attended (Davis, Gardner & Gardner, Deep South, 1941).
+  static const std::vector<std::vector<int>> attended{
+      {1, 2, 3, 4, 5, 6, 8, 9},
+      {1, 2, 3, 5, 6, 7, 8},
+      {2, 3, 4, 5, 6, 7, 8, 9},
+      {1, 3, 4, 5, 6, 7, 8},
+      {3, 4, 5, 7},
+      {3, 5, 6, 8},
+      {5, 6, 7, 8},
+      {6, 8, 9},
+      {5, 7, 8, 9},
+      {7, 8, 9, 12},
+      {8, 9, 10, 12},
+      {8, 9, 10, 12, 13, 14},
+      {7, 8, 9, 10, 12, 13, 14},
+      {6, 7, 9, 10, 11, 12, 13, 14},
+      {7, 8, 10, 11, 12},
+      {8, 9},
+      {9, 11},
+      {9, 11},
+  };
+  graph g(32, false);
+  for (std::size_t woman = 0; woman < attended.size(); ++woman)
+    for (int event : attended[woman]) g.add_edge(static_cast<std::int64_t>(woman), 17 + event);
+  return g;
+}
+
 common::result<graph> read_edge_list(const std::string& path, bool directed) {
   std::ifstream in(path);
   if (!in) return make_error(errc::not_found, path + ": cannot open");

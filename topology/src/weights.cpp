@@ -23,6 +23,20 @@ common::result<mixing_matrix> metropolis_hastings(const graph& g) {
   return w;
 }
 
+common::result<mixing_matrix> choco_weights(const graph& g) {
+  if (g.directed()) return common::make_error(common::errc::invalid_argument, "CHOCO weights need an undirected graph");
+  mixing_matrix w(g.size());
+  for (std::int64_t i = 0; i < g.size(); ++i) {
+    double sum = 0;
+    for (auto j : g.out_neighbors(i)) {
+      w.at(i, j) = 1.0 / static_cast<double>(std::max(g.out_degree(i), g.out_degree(j)));
+      sum += w.at(i, j);
+    }
+    w.at(i, i) = 1.0 - sum;
+  }
+  return w;
+}
+
 mixing_matrix uniform_weights(const graph& g) {
   mixing_matrix w(g.size());
   for (std::int64_t i = 0; i < g.size(); ++i) {

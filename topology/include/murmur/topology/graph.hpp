@@ -49,6 +49,12 @@ common::result<graph> exponential(std::int64_t n);
 common::result<graph> hypercube(std::int64_t n);
 // RelaySum's binary tree: node 0 attaches to 1; for i >= 1 the parent is i / 2.
 common::result<graph> binary_tree(std::int64_t n);
+// The Davis Southern Women network (ALGORITHMS.md §9.3): 18 women (agents
+// 0-17) and the 14 events they attended (agents 18-31), 89 edges, in
+// networkx's node order. Its weights are MH (QGM, RelaySum) or
+// 1 / max(d_i, d_j) (the CHOCO code: see choco_weights).
+graph davis_southern_women();
+
 // "i j" per line (0-based; '#' starts a comment); undirected unless `directed`.
 common::result<graph> read_edge_list(const std::string& path, bool directed);
 

@@ -27,6 +27,8 @@ class mixing_matrix {
 // Metropolis-Hastings on an undirected graph: w_ij = 1 / (1 + max(d_i, d_j)),
 // w_ii = 1 - sum. Symmetric and doubly stochastic.
 common::result<mixing_matrix> metropolis_hastings(const graph& g);
+// The CHOCO code's weights: w_ij = 1 / max(d_i, d_j), w_ii = 1 - sum.
+common::result<mixing_matrix> choco_weights(const graph& g);
 // Uniform per node: w_ij = 1 / (d_i + 1) over in-neighbours and self (row
 // stochastic; doubly stochastic on regular graphs).
 mixing_matrix uniform_weights(const graph& g);
