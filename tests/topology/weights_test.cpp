@@ -6,8 +6,10 @@
 #include <cmath>
 #include <fstream>
 #include <numbers>
+#include <numeric>
 
 #include "murmur/topology/graph.hpp"
+#include "murmur/topology/schedule.hpp"
 #include "murmur/topology/weights.hpp"
 
 using namespace murmur::topology;
@@ -124,4 +126,46 @@ TEST_CASE("the Davis Southern Women network has its 32 nodes, 89 edges and secti
   REQUIRE(choco.ok());
   CHECK(doubly_stochastic(*choco));
   CHECK(spectral_gap(*choco) == Approx(0.0903).margin(table_tol));
+}
+
+TEST_CASE("the one-peer exponential schedule averages exactly after log2 n rounds", "[topology]") {
+  // ALGORITHMS.md Appendix A: k pure gossip steps from any vectors give the exact average for n = 2^k.
+  for (std::int64_t n : {16, 32}) {
+    const auto s = one_peer_exponential(n);
+    std::vector<double> x(n);
+    for (std::int64_t i = 0; i < n; ++i) x[i] = std::sin(static_cast<double>(i) * 1.7) * 10;
+    const double mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(n);
+    std::int64_t rounds = 0;
+    while ((std::int64_t{1} << rounds) < n) {
+      const auto w = push_weights(s->at(rounds));
+      REQUIRE(doubly_stochastic(w));
+      std::vector<double> next(n, 0.0);
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t j = 0; j < n; ++j) next[i] += w.at(i, j) * x[j];
+      x = next;
+      ++rounds;
+    }
+    for (double v : x) CHECK(v == Approx(mean).margin(1e-12));
+  }
+}
+
+TEST_CASE("random schedules and graphs are seeded, valid and replayable", "[topology]") {
+  const auto a = random_peers(10, 2, 7), b = random_peers(10, 2, 7);
+  for (std::int64_t t = 0; t < 5; ++t) {
+    const auto ga = a->at(t), gb = b->at(t);
+    for (std::int64_t i = 0; i < 10; ++i) {
+      CHECK(ga.out_neighbors(i) == gb.out_neighbors(i));
+      CHECK(ga.out_degree(i) == 2);
+    }
+    CHECK(column_stochastic(push_weights(ga)));
+  }
+  auto er = erdos_renyi(20, 0.2, 3);
+  REQUIRE(er.ok());
+  CHECK(er->strongly_connected());
+  auto rr = random_regular(16, 3, 5);
+  REQUIRE(rr.ok());
+  for (std::int64_t i = 0; i < 16; ++i) CHECK(rr->out_degree(i) == 3);
+  CHECK(rr->strongly_connected());
+  CHECK_FALSE(random_regular(5, 3, 1).ok());  // n d odd
+  CHECK_FALSE(erdos_renyi(50, 0.001, 1, 10).ok());
 }

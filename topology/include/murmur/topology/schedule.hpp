@@ -1,0 +1,36 @@
+#pragma once
+
+// Graphs per round. A schedule is a pure function of the round (and of a
+// seed every agent shares), so agents agree on it without talking.
+
+#include <cstdint>
+#include <memory>
+
+#include "murmur/topology/graph.hpp"
+
+namespace murmur::topology {
+
+class schedule {
+ public:
+  virtual ~schedule() = default;
+  virtual std::int64_t size() const = 0;
+  // The graph of round t (directed or not).
+  virtual graph at(std::int64_t round) const = 0;
+};
+
+// The same graph every round.
+std::unique_ptr<schedule> static_schedule(graph g);
+// One-peer exponential graph (§9.3): in round t agent i sends to
+// i + 2^(t mod ceil(log2 n)) (mod n) only. Directed; push weights 1/2.
+std::unique_ptr<schedule> one_peer_exponential(std::int64_t n);
+// Every round each agent sends to `peers` distinct others drawn from a
+// generator seeded by (seed, round): directed, time-varying.
+std::unique_ptr<schedule> random_peers(std::int64_t n, std::int64_t peers, std::uint64_t seed);
+
+// Erdős–Rényi G(n, p), seeded; redrawn with seed + 1, + 2, ... until connected
+// (at most `attempts` times).
+common::result<graph> erdos_renyi(std::int64_t n, double p, std::uint64_t seed, int attempts = 1000);
+// A random d-regular graph (configuration model, redrawn until simple and connected).
+common::result<graph> random_regular(std::int64_t n, std::int64_t d, std::uint64_t seed, int attempts = 1000);
+
+}  // namespace murmur::topology

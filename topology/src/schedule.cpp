@@ -1,0 +1,116 @@
+#include "murmur/topology/schedule.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "murmur/common/rng.hpp"
+
+namespace murmur::topology {
+namespace {
+
+using common::errc;
+using common::make_error;
+
+class fixed final : public schedule {
+ public:
+  explicit fixed(graph g) : g_(std::move(g)) {}
+  std::int64_t size() const override { return g_.size(); }
+  graph at(std::int64_t) const override { return g_; }
+
+ private:
+  graph g_;
+};
+
+class one_peer final : public schedule {
+ public:
+  explicit one_peer(std::int64_t n) : n_(n) {
+    while ((std::int64_t{1} << period_) < n_) ++period_;
+  }
+  std::int64_t size() const override { return n_; }
+  graph at(std::int64_t round) const override {
+    graph g(n_, true);
+    const std::int64_t hop = std::int64_t{1} << (round % period_);
+    for (std::int64_t i = 0; i < n_; ++i) g.add_edge(i, (i + hop) % n_);
+    return g;
+  }
+
+ private:
+  std::int64_t n_;
+  int period_ = 0;
+};
+
+class random_out final : public schedule {
+ public:
+  random_out(std::int64_t n, std::int64_t peers, std::uint64_t seed) : n_(n), peers_(peers), seed_(seed) {}
+  std::int64_t size() const override { return n_; }
+  graph at(std::int64_t round) const override {
+    auto gen = common::rng::derive(seed_, static_cast<std::uint64_t>(round));
+    graph g(n_, true);
+    std::vector<std::int64_t> others(n_ - 1);
+    for (std::int64_t i = 0; i < n_; ++i) {
+      for (std::int64_t k = 0, j = 0; k < n_; ++k)
+        if (k != i) others[j++] = k;
+      // The first `peers` of a partial shuffle.
+      for (std::int64_t k = 0; k < peers_; ++k) {
+        const auto pick = k + static_cast<std::int64_t>(gen.uniform_int(static_cast<std::uint64_t>(n_ - 1 - k)));
+        std::swap(others[k], others[pick]);
+        g.add_edge(i, others[k]);
+      }
+    }
+    return g;
+  }
+
+ private:
+  std::int64_t n_, peers_;
+  std::uint64_t seed_;
+};
+
+}  // namespace
+
+std::unique_ptr<schedule> static_schedule(graph g) { return std::make_unique<fixed>(std::move(g)); }
+std::unique_ptr<schedule> one_peer_exponential(std::int64_t n) {
+  return std::make_unique<one_peer>(std::max<std::int64_t>(n, 2));
+}
+std::unique_ptr<schedule> random_peers(std::int64_t n, std::int64_t peers, std::uint64_t seed) {
+  return std::make_unique<random_out>(std::max<std::int64_t>(n, 2),
+                                      std::clamp<std::int64_t>(peers, 1, std::max<std::int64_t>(n, 2) - 1), seed);
+}
+
+common::result<graph> erdos_renyi(std::int64_t n, double p, std::uint64_t seed, int attempts) {
+  if (n < 2 || !(p > 0) || p > 1) return make_error(errc::invalid_argument, "Erdős–Rényi needs n >= 2 and 0 < p <= 1");
+  for (int a = 0; a < attempts; ++a) {
+    common::rng gen(seed + static_cast<std::uint64_t>(a));
+    graph g(n, false);
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = i + 1; j < n; ++j)
+        if (gen.uniform() < p) g.add_edge(i, j);
+    if (g.strongly_connected()) return g;
+  }
+  return make_error(errc::invalid_argument, "Erdős–Rényi: no connected draw in " + std::to_string(attempts) +
+                                                " attempts (p = " + std::to_string(p) + " is too small?)");
+}
+
+common::result<graph> random_regular(std::int64_t n, std::int64_t d, std::uint64_t seed, int attempts) {
+  if (n < 2 || d < 1 || d >= n || (n * d) % 2 != 0)
+    return make_error(errc::invalid_argument, "a random d-regular graph needs 1 <= d < n and n d even");
+  for (int a = 0; a < attempts; ++a) {
+    common::rng gen(seed + static_cast<std::uint64_t>(a));
+    std::vector<std::int64_t> stubs(n * d);
+    for (std::int64_t i = 0; i < n * d; ++i) stubs[i] = i / d;
+    gen.shuffle(std::span(stubs));
+    graph g(n, false);
+    bool simple = true;
+    for (std::size_t k = 0; k < stubs.size() && simple; k += 2) {
+      const auto i = stubs[k], j = stubs[k + 1];
+      const auto& out = g.out_neighbors(i);
+      if (i == j || std::ranges::find(out, j) != out.end()) simple = false;
+      g.add_edge(i, j);
+    }
+    if (simple && g.strongly_connected()) return g;
+  }
+  return make_error(errc::invalid_argument, "no simple connected " + std::to_string(d) + "-regular draw on " +
+                                                std::to_string(n) + " agents in " + std::to_string(attempts) +
+                                                " attempts");
+}
+
+}  // namespace murmur::topology
