@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
   const runner run_train = add_train_command(*train);
   const runner run_bench = add_bench_command(*bench_train, false);
   const runner run_infer = add_bench_command(*bench_infer, true);
+  auto* topology = app.add_subcommand("topology", "a communication graph: degrees, weights, spectral gap, DOT");
   const runner run_partition = add_partition_command(*partition);
+  const runner run_topology = add_topology_command(*topology);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
     if (bench_train->parsed()) return run_bench();
     if (bench_infer->parsed()) return run_infer();
     if (partition->parsed()) return run_partition();
+    if (topology->parsed()) return run_topology();
   } catch (const dnnl::error& e) {
     return fail(std::string("oneDNN: ") + e.what());
   } catch (const std::bad_alloc&) {

@@ -58,6 +58,10 @@ expect_error "checkpoint of another model" "of model 'mlp', not 'lenet5'" \
 head -c 3000 "$tmp/mlp.safetensors" >"$tmp/cut.safetensors"
 expect_error "truncated real checkpoint" "cut.safetensors" \
   train --model mlp --epochs 1 --data-dir "$tmp/tiny" --resume "$tmp/cut.safetensors"
+expect_error "unknown topology" "unknown topology 'bogus'" topology --kind bogus
+expect_error "impossible topology" "power of two" topology --kind hypercube --n 12
+expect_error "weights for the wrong graph" "undirected" topology --kind directed-ring --weights mh
+expect_error "bad edge list" "expected two agent numbers" topology --kind edges --file "$tmp/fm/train-labels-idx1-ubyte"
 expect_error "no command" "" 
 
 echo "$failures failed"
