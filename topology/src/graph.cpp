@@ -173,10 +173,10 @@ common::result<graph> read_edge_list(const std::string& path, bool directed) {
   for (int number = 1; std::getline(in, line); ++number) {
     if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
     std::istringstream fields(line);
-    std::int64_t i, j;
-    if (!(fields >> i)) continue;  // blank line
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank or comment only
+    std::int64_t i = -1, j = -1;
     std::string rest;
-    if (!(fields >> j) || (fields >> rest) || i < 0 || j < 0 || i > 10'000'000 || j > 10'000'000)
+    if (!(fields >> i) || !(fields >> j) || (fields >> rest) || i < 0 || j < 0 || i > 10'000'000 || j > 10'000'000)
       return make_error(errc::corrupt, path + ":" + std::to_string(number) +
                                            ": expected two agent numbers 0 <= i, j, got '" + line + "'");
     edges.emplace_back(i, j);
