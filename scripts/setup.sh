@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ccache pkg-config git clang-format
+  build-essential cmake ccache pkg-config git clang-format clang libclang-rt-14-dev
   libcaf-dev libdnnl-dev libtbb-dev libzmq3-dev cppzmq-dev
   libtomlplusplus-dev catch2 libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist

@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and runs every check murmur has:
 #   1. the format check (clang-format, .clang-format at the root),
 #   2. the release build (warnings are errors) and its full ctest suite,
-#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build and its ctest suite.
+#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build and its ctest suite,
+#   4. the wire decoder's libFuzzer target, for 30 seconds (scripts/fuzz.sh).
 # Usage: scripts/test.sh            (all of it)
 #        MURMUR_SKIP_SANITIZE=1 scripts/test.sh   (no sanitizer build, for quick local runs)
 set -euo pipefail
@@ -25,3 +26,6 @@ if [[ "${MURMUR_SKIP_SANITIZE:-0}" != 1 ]]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$(nproc)")
 fi
+
+echo "== fuzzing the wire decoder (libFuzzer, 30 s)"
+scripts/fuzz.sh 30
