@@ -7,15 +7,19 @@
 
 namespace murmur::topology {
 
-common::result<mixing_matrix> metropolis_hastings(const graph& g) {
+namespace {
+
+// w_ij = 1 / (offset + max(d_i, d_j)) on edges, w_ii = 1 - sum: symmetric,
+// doubly stochastic on any undirected graph.
+common::result<mixing_matrix> max_degree_weights(const graph& g, double offset, const char* name) {
   if (g.directed())
     return common::make_error(common::errc::invalid_argument,
-                              "Metropolis-Hastings weights need an undirected graph (use push weights)");
+                              std::string(name) + " weights need an undirected graph (use push weights)");
   mixing_matrix w(g.size());
   for (std::int64_t i = 0; i < g.size(); ++i) {
     double sum = 0;
     for (auto j : g.out_neighbors(i)) {
-      w.at(i, j) = 1.0 / (1.0 + static_cast<double>(std::max(g.out_degree(i), g.out_degree(j))));
+      w.at(i, j) = 1.0 / (offset + static_cast<double>(std::max(g.out_degree(i), g.out_degree(j))));
       sum += w.at(i, j);
     }
     w.at(i, i) = 1.0 - sum;
@@ -23,19 +27,13 @@ common::result<mixing_matrix> metropolis_hastings(const graph& g) {
   return w;
 }
 
-common::result<mixing_matrix> choco_weights(const graph& g) {
-  if (g.directed()) return common::make_error(common::errc::invalid_argument, "CHOCO weights need an undirected graph");
-  mixing_matrix w(g.size());
-  for (std::int64_t i = 0; i < g.size(); ++i) {
-    double sum = 0;
-    for (auto j : g.out_neighbors(i)) {
-      w.at(i, j) = 1.0 / static_cast<double>(std::max(g.out_degree(i), g.out_degree(j)));
-      sum += w.at(i, j);
-    }
-    w.at(i, i) = 1.0 - sum;
-  }
-  return w;
+}  // namespace
+
+common::result<mixing_matrix> metropolis_hastings(const graph& g) {
+  return max_degree_weights(g, 1.0, "Metropolis-Hastings");
 }
+
+common::result<mixing_matrix> choco_weights(const graph& g) { return max_degree_weights(g, 0.0, "CHOCO"); }
 
 mixing_matrix uniform_weights(const graph& g) {
   mixing_matrix w(g.size());
