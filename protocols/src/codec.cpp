@@ -34,14 +34,6 @@ T get(std::span<const std::byte> b, std::size_t at) {
   return std::bit_cast<T>(u);
 }
 
-std::uint16_t to_bf16_bits(float f) {
-  const auto u = std::bit_cast<std::uint32_t>(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40);
-  return static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-float from_bf16_bits(std::uint16_t b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16); }
-
 std::uint32_t crc(std::span<const std::byte> bytes, std::uint32_t seed = 0) {
   uLong c = seed;
   // zlib's crc32 takes lengths as uInt: feed large buffers in pieces.
@@ -54,7 +46,7 @@ std::uint32_t crc(std::span<const std::byte> bytes, std::uint32_t seed = 0) {
   return static_cast<std::uint32_t>(c);
 }
 
-std::vector<std::byte> header_bytes(const frame_header& h, std::uint32_t payload_length) {
+std::vector<std::byte> header_bytes(const frame_header& h, const payload& body, std::uint32_t payload_length) {
   std::vector<std::byte> out;
   out.reserve(frame_header_size + payload_length);
   writer w{out};
@@ -66,10 +58,10 @@ std::vector<std::byte> header_bytes(const frame_header& h, std::uint32_t payload
   w.put(h.round);
   w.put(h.sequence);
   w.put(h.push_sum_weight);
-  w.put(static_cast<std::uint16_t>(h.encoding));
+  w.put(static_cast<std::uint16_t>(body.encoding));
   w.put(std::uint16_t{0});
   w.put(payload_length);
-  w.put(h.dimension);
+  w.put(body.dimension);
   w.put(std::uint32_t{0});  // checksum, filled in by seal()
   return out;
 }
@@ -81,42 +73,202 @@ void seal(std::vector<std::byte>& frame) {
 
 common::error reject(const std::string& why) { return make_error(errc::corrupt, "frame rejected: " + why); }
 
+// Packs `width`-bit codes LSB first.
+struct bit_writer {
+  std::vector<std::byte>& out;
+  std::uint32_t acc = 0;
+  int used = 0;
+  void put(std::uint32_t code, int width) {
+    acc |= code << used;
+    used += width;
+    while (used >= 8) {
+      out.push_back(static_cast<std::byte>(acc & 0xff));
+      acc >>= 8;
+      used -= 8;
+    }
+  }
+  void flush() {
+    if (used > 0) out.push_back(static_cast<std::byte>(acc & 0xff));
+    acc = 0;
+    used = 0;
+  }
+};
+
+std::uint32_t code_of(const payload& p, std::size_t i) {
+  const int c = p.codes[i];
+  if (p.encoding == payload_encoding::sign) return c < 0 ? 1u : 0u;
+  return static_cast<std::uint32_t>(std::abs(c)) | (c < 0 ? 1u << p.bits : 0u);
+}
+
+void put_payload(writer& w, const payload& p) {
+  switch (p.encoding) {
+    case payload_encoding::dense_f32:
+      for (float v : p.values) w.put(v);
+      return;
+    case payload_encoding::sparse_f32:
+      w.put(static_cast<std::uint32_t>(p.indices.size()));
+      for (auto i : p.indices) w.put(i);
+      for (float v : p.values) w.put(v);
+      return;
+    case payload_encoding::dense_bf16:
+      for (float v : p.values) w.put(to_bf16_bits(v));
+      return;
+    case payload_encoding::dense_f16:
+      for (float v : p.values) w.put(to_f16_bits(v));
+      return;
+    case payload_encoding::dense_f64:
+      for (double v : p.wide) w.put(v);
+      return;
+    case payload_encoding::sign:
+    case payload_encoding::qsgd: {
+      if (p.encoding == payload_encoding::qsgd) w.put(p.bits);
+      w.put(static_cast<std::uint32_t>(p.block_sizes.size()));
+      for (auto b : p.block_sizes) w.put(b);
+      for (float s : p.scales) w.put(s);
+      const int width = p.encoding == payload_encoding::sign ? 1 : static_cast<int>(p.bits) + 1;
+      bit_writer bits{w.out};
+      for (std::size_t i = 0; i < p.codes.size(); ++i) bits.put(code_of(p, i), width);
+      bits.flush();
+      return;
+    }
+  }
+}
+
 }  // namespace
 
+std::vector<std::byte> encode(const frame& f) {
+  auto out = header_bytes(f.header, f.body, static_cast<std::uint32_t>(f.body.wire_bytes()));
+  writer w{out};
+  put_payload(w, f.body);
+  seal(out);
+  return out;
+}
+
+std::vector<std::byte> encode_dense(frame_header header, std::span<const float> values, payload_encoding encoding) {
+  return encode({header, dense_payload(values, encoding)});
+}
+
+std::vector<std::byte> encode_sparse(frame_header header, std::uint32_t dimension,
+                                     std::span<const std::uint32_t> indices, std::span<const float> values) {
+  return encode({header, sparse_payload(dimension, {indices.begin(), indices.end()}, {values.begin(), values.end()})});
+}
+
 std::size_t dense_frame_bytes(payload_encoding encoding, std::uint32_t dimension) {
-  return frame_header_size + dimension * (encoding == payload_encoding::dense_bf16 ? 2u : 4u);
+  payload p;
+  p.encoding = encoding;
+  p.dimension = dimension;
+  return frame_bytes(p);
 }
 
 std::size_t sparse_frame_bytes(std::uint32_t count) { return frame_header_size + 4 + 8 * std::size_t{count}; }
 
-std::vector<std::byte> encode_dense(frame_header header, std::span<const float> values) {
-  header.dimension = static_cast<std::uint32_t>(values.size());
-  const bool bf16 = header.encoding == payload_encoding::dense_bf16;
-  if (!bf16) header.encoding = payload_encoding::dense_f32;
-  auto out = header_bytes(header, static_cast<std::uint32_t>(values.size() * (bf16 ? 2 : 4)));
-  writer w{out};
-  for (float v : values) {
-    if (bf16)
-      w.put(to_bf16_bits(v));
-    else
-      w.put(v);
+namespace {
+
+common::status reject_status(const std::string& why) { return reject(why); }
+
+// Reads the block table of a sign or qsgd payload at `at`; returns the offset of the codes.
+common::result<std::size_t> get_blocks(std::span<const std::byte> b, std::size_t at, payload& p) {
+  if (b.size() < at + 4) return reject("quantized payload shorter than its block count");
+  const auto count = get<std::uint32_t>(b, at);
+  at += 4;
+  if (count > p.dimension || (count == 0 && p.dimension > 0)) return reject("bad block count " + std::to_string(count));
+  if ((b.size() - at) / 8 < count) return reject("quantized payload shorter than its block table");
+  std::uint64_t total = 0;
+  p.block_sizes.resize(count);
+  p.scales.resize(count);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    p.block_sizes[k] = get<std::uint32_t>(b, at + 4 * std::size_t{k});
+    p.scales[k] = get<float>(b, at + 4 * std::size_t{count} + 4 * std::size_t{k});
+    if (p.block_sizes[k] == 0) return reject("empty block " + std::to_string(k));
+    if (!std::isfinite(p.scales[k]) || p.scales[k] < 0) return reject("bad scale in block " + std::to_string(k));
+    total += p.block_sizes[k];
   }
-  seal(out);
-  return out;
+  if (total != p.dimension) return reject("block sizes do not add up to the dimension");
+  return at + 8 * std::size_t{count};
 }
 
-std::vector<std::byte> encode_sparse(frame_header header, std::span<const std::uint32_t> indices,
-                                     std::span<const float> values) {
-  header.encoding = payload_encoding::sparse_f32;
-  const auto k = static_cast<std::uint32_t>(indices.size());
-  auto out = header_bytes(header, 4 + 8 * k);
-  writer w{out};
-  w.put(k);
-  for (auto i : indices) w.put(i);
-  for (std::size_t i = 0; i < indices.size(); ++i) w.put(values[i]);
-  seal(out);
-  return out;
+common::status get_codes(std::span<const std::byte> b, std::size_t at, payload& p) {
+  const int width = p.encoding == payload_encoding::sign ? 1 : static_cast<int>(p.bits) + 1;
+  const std::size_t bytes = (std::size_t{p.dimension} * static_cast<std::size_t>(width) + 7) / 8;
+  if (b.size() - at != bytes) return reject_status("quantized payload length does not match the dimension");
+  p.codes.resize(p.dimension);
+  std::size_t bit = 0;
+  const auto mask = (1u << width) - 1u;
+  for (std::uint32_t i = 0; i < p.dimension; ++i, bit += static_cast<std::size_t>(width)) {
+    std::uint32_t word = 0;
+    for (std::size_t k = bit / 8; k < std::min(b.size() - at, (bit + static_cast<std::size_t>(width)) / 8 + 1); ++k)
+      word |= static_cast<std::uint32_t>(b[at + k]) << (8 * (k - bit / 8));
+    const auto code = (word >> (bit % 8)) & mask;
+    if (p.encoding == payload_encoding::sign) {
+      p.codes[i] = code ? -1 : 1;
+    } else {
+      const auto level = static_cast<int>(code & ((1u << p.bits) - 1u));
+      p.codes[i] = static_cast<std::int8_t>(code >> p.bits ? -level : level);
+    }
+  }
+  if (bit % 8 != 0 && (static_cast<std::uint32_t>(b[b.size() - 1]) >> (bit % 8)) != 0)
+    return reject_status("padding bits after the last code are not zero");
+  return {};
 }
+
+common::status get_body(std::span<const std::byte> b, payload& p) {
+  const std::size_t n = p.dimension;
+  switch (p.encoding) {
+    case payload_encoding::sparse_f32: {
+      if (b.size() < 4) return reject_status("sparse payload shorter than its count");
+      const auto k = get<std::uint32_t>(b, 0);
+      if (b.size() != 4 + 8 * std::size_t{k}) return reject_status("sparse payload length does not match its count");
+      if (k > n) return reject_status("more sparse entries than the dimension");
+      p.indices.resize(k);
+      p.values.resize(k);
+      for (std::uint32_t i = 0; i < k; ++i) {
+        p.indices[i] = get<std::uint32_t>(b, 4 + 4 * std::size_t{i});
+        if (p.indices[i] >= n) return reject_status("index " + std::to_string(p.indices[i]) + " out of range");
+        if (i > 0 && p.indices[i] <= p.indices[i - 1]) return reject_status("sparse indices not strictly increasing");
+        p.values[i] = get<float>(b, 4 + 4 * std::size_t{k} + 4 * std::size_t{i});
+        if (!std::isfinite(p.values[i]))
+          return reject_status("non-finite value at index " + std::to_string(p.indices[i]));
+      }
+      return {};
+    }
+    case payload_encoding::dense_f64: {
+      if (b.size() != 8 * n) return reject_status("dense payload length does not match the dimension");
+      p.wide.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        p.wide[i] = get<double>(b, 8 * i);
+        if (!std::isfinite(p.wide[i])) return reject_status("non-finite value at index " + std::to_string(i));
+      }
+      return {};
+    }
+    case payload_encoding::sign: {
+      auto at = get_blocks(b, 0, p);
+      if (!at) return at.err();
+      return get_codes(b, *at, p);
+    }
+    case payload_encoding::qsgd: {
+      if (b.size() < 4) return reject_status("qsgd payload shorter than its bit width");
+      p.bits = get<std::uint32_t>(b, 0);
+      if (p.bits < 1 || p.bits > 7) return reject_status("qsgd bit width " + std::to_string(p.bits) + " not in 1..7");
+      auto at = get_blocks(b, 4, p);
+      if (!at) return at.err();
+      return get_codes(b, *at, p);
+    }
+    default: {
+      const std::size_t width = p.encoding == payload_encoding::dense_f32 ? 4 : 2;
+      if (b.size() != width * n) return reject_status("dense payload length does not match the dimension");
+      p.values.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        p.values[i] = p.encoding == payload_encoding::dense_f32    ? get<float>(b, 4 * i)
+                      : p.encoding == payload_encoding::dense_bf16 ? from_bf16_bits(get<std::uint16_t>(b, 2 * i))
+                                                                   : from_f16_bits(get<std::uint16_t>(b, 2 * i));
+        if (!std::isfinite(p.values[i])) return reject_status("non-finite value at index " + std::to_string(i));
+      }
+      return {};
+    }
+  }
+}
+
+}  // namespace
 
 common::result<frame> decode(std::span<const std::byte> bytes, const decode_limits& limits) {
   if (bytes.size() < frame_header_size)
@@ -135,14 +287,14 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
   h.sequence = get<std::uint64_t>(bytes, 24);
   h.push_sum_weight = get<double>(bytes, 32);
   const auto encoding = get<std::uint16_t>(bytes, 40);
-  if (encoding < 1 || encoding > 3) return reject("unknown payload encoding " + std::to_string(encoding));
-  h.encoding = static_cast<payload_encoding>(encoding);
+  if (encoding < 1 || encoding > 7) return reject("unknown payload encoding " + std::to_string(encoding));
+  f.body.encoding = static_cast<payload_encoding>(encoding);
   if (get<std::uint16_t>(bytes, 42) != 0) return reject("reserved field is not zero");
   const auto length = get<std::uint32_t>(bytes, 44);
-  h.dimension = get<std::uint32_t>(bytes, 48);
+  f.body.dimension = get<std::uint32_t>(bytes, 48);
   const auto checksum = get<std::uint32_t>(bytes, 52);
-  if (h.dimension > limits.max_dimension)
-    return reject("oversized: dimension " + std::to_string(h.dimension) + " exceeds " +
+  if (f.body.dimension > limits.max_dimension)
+    return reject("oversized: dimension " + std::to_string(f.body.dimension) + " exceeds " +
                   std::to_string(limits.max_dimension));
   if (bytes.size() != frame_header_size + std::size_t{length})
     return reject("payload length " + std::to_string(length) + " does not match the " +
@@ -154,32 +306,7 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
   const auto actual = crc(bytes.subspan(frame_header_size), crc(std::span<const std::byte>(head, frame_header_size)));
   if (actual != checksum) return reject("bad checksum");
   if (!std::isfinite(h.push_sum_weight)) return reject("non-finite push-sum weight");
-
-  const auto payload = bytes.subspan(frame_header_size);
-  if (h.encoding == payload_encoding::sparse_f32) {
-    if (length < 4) return reject("sparse payload shorter than its count");
-    const auto k = get<std::uint32_t>(payload, 0);
-    if (std::size_t{length} != 4 + 8 * std::size_t{k}) return reject("sparse payload length does not match its count");
-    if (k > h.dimension) return reject("more sparse entries than the dimension");
-    f.indices.resize(k);
-    f.values.resize(k);
-    for (std::uint32_t i = 0; i < k; ++i) {
-      f.indices[i] = get<std::uint32_t>(payload, 4 + 4 * std::size_t{i});
-      if (f.indices[i] >= h.dimension) return reject("index " + std::to_string(f.indices[i]) + " out of range");
-      if (i > 0 && f.indices[i] <= f.indices[i - 1]) return reject("sparse indices not strictly increasing");
-      f.values[i] = get<float>(payload, 4 + 4 * std::size_t{k} + 4 * std::size_t{i});
-      if (!std::isfinite(f.values[i])) return reject("non-finite value at index " + std::to_string(f.indices[i]));
-    }
-    return f;
-  }
-  const std::size_t width = h.encoding == payload_encoding::dense_bf16 ? 2 : 4;
-  if (std::size_t{length} != width * h.dimension) return reject("dense payload length does not match the dimension");
-  f.values.resize(h.dimension);
-  for (std::uint32_t i = 0; i < h.dimension; ++i) {
-    f.values[i] = width == 2 ? from_bf16_bits(get<std::uint16_t>(payload, 2 * std::size_t{i}))
-                             : get<float>(payload, 4 * std::size_t{i});
-    if (!std::isfinite(f.values[i])) return reject("non-finite value at index " + std::to_string(i));
-  }
+  if (auto ok = get_body(bytes.subspan(frame_header_size), f.body); !ok) return ok.err();
   return f;
 }
 

@@ -51,7 +51,7 @@ TEST_CASE("top-k at 1% sends exactly the bytes it reports", "[protocols][compres
   for (auto s : sizes) total += s;
   const auto x = random_vector(total, 2);
   const auto c = top_k(x, sizes, 0.01);
-  const auto bytes = encode_sparse({.dimension = static_cast<std::uint32_t>(total)}, c.indices, c.values);
+  const auto bytes = encode_sparse({}, static_cast<std::uint32_t>(total), c.indices, c.values);
   CHECK(bytes.size() == sparse_frame_bytes(static_cast<std::uint32_t>(c.indices.size())));
   // 4 + 1 + 1 + 23 + 1 + 1 + 92 + 6 + 1 kept entries.
   CHECK(c.indices.size() == 130);
@@ -77,10 +77,12 @@ TEST_CASE("error feedback eventually sends everything it was given", "[protocols
   const std::vector<std::size_t> sizes{64};
   const auto x = random_vector(64, 4);
   error_feedback ef(64);
+  const compressor top5({.kind = compressor_kind::top_k, .keep = 0.05}, sizes);
+  common::rng gen(3);
   std::vector<double> sent(64, 0.0);
   const int rounds = 400;
   for (int t = 0; t < rounds; ++t) {
-    const auto c = ef(x, [&](std::span<const float> v) { return top_k(v, sizes, 0.05); });
+    const auto c = ef(x, top5, gen);
     for (std::size_t k = 0; k < c.indices.size(); ++k) sent[c.indices[k]] += c.values[k];
   }
   double worst = 0, memory = 0;

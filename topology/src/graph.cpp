@@ -136,6 +136,27 @@ common::result<graph> binary_tree(std::int64_t n) {
   return g;
 }
 
+graph petersen() {
+  graph g(10, false);
+  for (std::int64_t i = 0; i < 5; ++i) {
+    g.add_edge(i, (i + 1) % 5);          // outer 5-cycle
+    g.add_edge(i, i + 5);                // spokes
+    g.add_edge(i + 5, 5 + (i + 2) % 5);  // inner pentagram
+  }
+  return g;
+}
+
+graph dyck() {
+  // Four 8-cycles (0-7, 8-15, 16-23, 24-31) and the cross edges of the GUT code's DyckGraph.
+  static const std::int64_t cross[][2]{{0, 8},  {1, 17},  {2, 10},  {3, 19},  {4, 12},  {5, 21},  {6, 14},  {7, 23},
+                                       {9, 25}, {11, 27}, {13, 29}, {15, 31}, {16, 24}, {18, 26}, {20, 28}, {22, 30}};
+  graph g(32, false);
+  for (std::int64_t c = 0; c < 4; ++c)
+    for (std::int64_t k = 0; k < 8; ++k) g.add_edge(8 * c + k, 8 * c + (k + 1) % 8);
+  for (const auto& e : cross) g.add_edge(e[0], e[1]);
+  return g;
+}
+
 graph davis_southern_women() {
   // Events (1-14) each woman attended (Davis, Gardner & Gardner, Deep South, 1941).
   static const std::vector<std::vector<int>> attended{

@@ -65,7 +65,67 @@ class random_out final : public schedule {
   std::uint64_t seed_;
 };
 
+// Every agent sends to i + hops[t mod |hops|] in round t.
+class hop_cycle final : public schedule {
+ public:
+  hop_cycle(std::int64_t n, std::vector<std::int64_t> hops, bool odd_only)
+      : n_(n), hops_(std::move(hops)), odd_only_(odd_only) {}
+  std::int64_t size() const override { return n_; }
+  graph at(std::int64_t round) const override {
+    graph g(n_, true);
+    const auto hop = hops_[static_cast<std::size_t>(round) % hops_.size()];
+    for (std::int64_t i = odd_only_ ? 1 : 0; i < n_; i += odd_only_ ? 2 : 1) g.add_edge(i, ((i + hop) % n_ + n_) % n_);
+    return g;
+  }
+
+ private:
+  std::int64_t n_;
+  std::vector<std::int64_t> hops_;
+  bool odd_only_;
+};
+
+class cycle_of final : public schedule {
+ public:
+  explicit cycle_of(std::vector<graph> graphs) : graphs_(std::move(graphs)) {}
+  std::int64_t size() const override { return graphs_.front().size(); }
+  graph at(std::int64_t round) const override { return graphs_[static_cast<std::size_t>(round) % graphs_.size()]; }
+
+ private:
+  std::vector<graph> graphs_;
+};
+
 }  // namespace
+
+std::unique_ptr<schedule> dde_exponential(std::int64_t n) {
+  n = std::max<std::int64_t>(n, 2);
+  std::vector<std::int64_t> book;
+  const auto seen = [&](std::int64_t h) {
+    return std::ranges::any_of(book, [&](auto b) { return ((b - h) % n + n) % n == 0; });
+  };
+  for (std::int64_t p = 1; p <= n - 1; p *= 2)
+    for (std::int64_t h : {p, -p})
+      if (((h % n) + n) % n != 0 && !seen(h)) book.push_back(h);
+  return std::make_unique<hop_cycle>(n, std::move(book), false);
+}
+
+common::result<std::unique_ptr<schedule>> bipartite_exponential(std::int64_t n) {
+  if (n < 2 || n % 2 != 0)
+    return make_error(errc::invalid_argument,
+                      "the bipartite exponential graph needs an even number of agents, got " + std::to_string(n));
+  std::vector<std::int64_t> hops{1};
+  for (std::int64_t p = 2; 1 + p < n; p *= 2) hops.push_back(1 + p);
+  return std::unique_ptr<schedule>(std::make_unique<hop_cycle>(n, std::move(hops), true));
+}
+
+common::result<std::unique_ptr<schedule>> cyclic(std::vector<graph> graphs) {
+  if (graphs.empty()) return make_error(errc::invalid_argument, "a cyclic schedule needs at least one graph");
+  for (const auto& g : graphs)
+    if (g.size() != graphs.front().size())
+      return make_error(errc::invalid_argument, "the graphs of a cyclic schedule differ in size (" +
+                                                    std::to_string(g.size()) + " vs " +
+                                                    std::to_string(graphs.front().size()) + " agents)");
+  return std::unique_ptr<schedule>(std::make_unique<cycle_of>(std::move(graphs)));
+}
 
 std::unique_ptr<schedule> static_schedule(graph g) { return std::make_unique<fixed>(std::move(g)); }
 std::unique_ptr<schedule> one_peer_exponential(std::int64_t n) {

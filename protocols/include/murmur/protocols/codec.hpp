@@ -9,6 +9,7 @@
 // Header (offsets in bytes): magic u32 "MRMR" | version u16 | kind u16 |
 // sender u32 | receiver u32 | round u64 | sequence u64 | push_sum_weight f64 |
 // encoding u16 | reserved u16 (0) | payload_length u32 | dimension u32 |
+// (encoding and dimension belong to the payload)
 // checksum u32 (CRC-32 of the header with this field zero, then the payload).
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "murmur/common/result.hpp"
+#include "murmur/protocols/payload.hpp"
 
 namespace murmur::protocols {
 
@@ -27,41 +29,35 @@ inline constexpr std::size_t frame_header_size = 56;
 
 enum class message_kind : std::uint16_t { model = 1, gradient = 2, update = 3, features = 4, control = 5 };
 
-enum class payload_encoding : std::uint16_t {
-  dense_f32 = 1,   // dimension f32 values
-  sparse_f32 = 2,  // u32 count k, k u32 indices (strictly increasing, < dimension), k f32 values
-  dense_bf16 = 3,  // dimension bf16 values
-};
-
 struct frame_header {
   message_kind kind = message_kind::model;
   std::uint32_t sender = 0, receiver = 0;
   std::uint64_t round = 0, sequence = 0;
-  double push_sum_weight = 1.0;
-  payload_encoding encoding = payload_encoding::dense_f32;
-  std::uint32_t dimension = 0;  // entries of the vector the payload describes
+  double push_sum_weight = 1.0;  // or another per-message scalar (RelaySum's count)
 };
 
+// A message: header and payload (payload.hpp has the encodings and their layouts).
 struct frame {
   frame_header header;
-  std::vector<float> values;           // dense: dimension values; sparse: k values
-  std::vector<std::uint32_t> indices;  // sparse only
+  payload body;
 };
 
 struct decode_limits {
   std::uint32_t max_dimension = 1u << 28;  // 256 M entries (1 GiB of f32)
 };
 
-// Encodes a dense vector. bf16 rounds to nearest even.
-std::vector<std::byte> encode_dense(frame_header header, std::span<const float> values);
-// Encodes a sparse vector of `header.dimension` entries.
+std::vector<std::byte> encode(const frame& f);
+// Shorthands for the two common payloads.
+std::vector<std::byte> encode_dense(frame_header header, std::span<const float> values,
+                                    payload_encoding encoding = payload_encoding::dense_f32);
 // REQUIRES: indices strictly increasing and < dimension; same size as values.
-std::vector<std::byte> encode_sparse(frame_header header, std::span<const std::uint32_t> indices,
-                                     std::span<const float> values);
+std::vector<std::byte> encode_sparse(frame_header header, std::uint32_t dimension,
+                                     std::span<const std::uint32_t> indices, std::span<const float> values);
 
 common::result<frame> decode(std::span<const std::byte> bytes, const decode_limits& limits = {});
 
-// The number of bytes a frame of this payload takes on the wire.
+// The number of bytes a frame takes on the wire.
+inline std::size_t frame_bytes(const payload& p) { return frame_header_size + p.wire_bytes(); }
 std::size_t dense_frame_bytes(payload_encoding encoding, std::uint32_t dimension);
 std::size_t sparse_frame_bytes(std::uint32_t count);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "murmur/common/rng.hpp"
+#include "murmur/protocols/payload.hpp"
 
 namespace murmur::protocols {
 
@@ -30,19 +31,37 @@ sparse_vector top_k(std::span<const float> x, std::span<const std::size_t> tenso
 sparse_vector random_k(std::span<const float> x, std::span<const std::size_t> tensor_sizes, double keep,
                        common::rng& gen);
 
+enum class compressor_kind { none, bf16, f16, top_k, random_k, sign, qsgd };
+
+struct compressor_options {
+  compressor_kind kind = compressor_kind::none;
+  double keep = 0.01;       // top-k / random-k: fraction kept per tensor, in (0, 1]
+  std::uint32_t bits = 4;   // qsgd: level bits (s = 2^bits - 1 levels), 1 .. 7
+  bool contractive = true;  // qsgd: scale by 1 / (1 + min(size/s², √size/s)) (CHOCO's biased form)
+};
+
+// The compressor of a run: per tensor of the flat model, the result is a
+// payload whose values are exactly what a receiver decodes. Scaled sign is
+// (‖u‖₁/size)·sign(u) per tensor with sign(0) = +1 (one bit cannot say 0);
+// QSGD rounds s·|u_k|/‖u‖₂ stochastically to a level (randomness from `gen`).
+class compressor {
+ public:
+  compressor(compressor_options options, std::vector<std::size_t> tensor_sizes);
+  payload operator()(std::span<const float> x, common::rng& gen) const;
+  const compressor_options& options() const { return options_; }
+  bool identity() const { return options_.kind == compressor_kind::none; }
+
+ private:
+  compressor_options options_;
+  std::vector<std::size_t> tensor_sizes_;
+};
+
+// Error feedback around any compressor: v = x + e, c = C(v), e <- v - c, so
+// what a compressor drops is sent later.
 class error_feedback {
  public:
   explicit error_feedback(std::size_t size) : memory_(size, 0.f) {}
-  // Compresses x + memory with `compress` and keeps what it dropped.
-  template <class Compress>
-  sparse_vector operator()(std::span<const float> x, Compress&& compress) {
-    std::vector<float> v(x.begin(), x.end());
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] += memory_[i];
-    sparse_vector c = compress(std::span<const float>(v));
-    memory_ = v;
-    for (std::size_t k = 0; k < c.indices.size(); ++k) memory_[c.indices[k]] -= c.values[k];
-    return c;
-  }
+  payload operator()(std::span<const float> x, const compressor& compress, common::rng& gen);
   std::span<const float> memory() const { return memory_; }
 
  private:

@@ -54,6 +54,10 @@ common::result<graph> binary_tree(std::int64_t n);
 // networkx's node order. Its weights are MH (QGM, RelaySum) or
 // 1 / max(d_i, d_j) (the CHOCO code: see choco_weights).
 graph davis_southern_women();
+// The cubic graphs of the Aketi GUT code (ALGORITHMS.md §9.3), with its
+// adjacency lists: Petersen (10 agents) and Dyck (32 agents). Uniform 1/4.
+graph petersen();
+graph dyck();
 
 // "i j" per line (0-based; '#' starts a comment); undirected unless `directed`.
 common::result<graph> read_edge_list(const std::string& path, bool directed);

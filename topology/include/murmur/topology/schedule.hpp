@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "murmur/topology/graph.hpp"
 
@@ -26,6 +27,19 @@ std::unique_ptr<schedule> one_peer_exponential(std::int64_t n);
 // Every round each agent sends to `peers` distinct others drawn from a
 // generator seeded by (seed, round): directed, time-varying.
 std::unique_ptr<schedule> random_peers(std::int64_t n, std::int64_t peers, std::uint64_t seed);
+
+// SGP's dynamic directed exponential graph (DDEGraph): the phone book
+// +1, -1, +2, -2, +4, -4, ... up to 2^floor(log2(n-1)) (mod n, repeats
+// dropped); in round t every agent sends to the entry t mod |book|, so each
+// agent has one out-peer and one in-peer per round.
+std::unique_ptr<schedule> dde_exponential(std::int64_t n);
+// SGP's bipartite exponential graph (DBEGraph) for AD-PSGD: odd agents are
+// active and in round t send to i + h (mod n), h cycling through
+// 1, 1 + 2, 1 + 4, 1 + 8, ... (< n); even agents are passive (no out-peers).
+// REQUIRES n even, so active agents only reach passive ones.
+common::result<std::unique_ptr<schedule>> bipartite_exponential(std::int64_t n);
+// The graphs in turn: round t uses graphs[t mod size]. All of one size.
+common::result<std::unique_ptr<schedule>> cyclic(std::vector<graph> graphs);
 
 // Erdős–Rényi G(n, p), seeded; redrawn with seed + 1, + 2, ... until connected
 // (at most `attempts` times).
