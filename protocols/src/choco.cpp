@@ -1,0 +1,102 @@
+// CHOCO-SGD (ALGORITHMS.md §4): each agent keeps its public copy x̂ and the
+// aggregate s = Σ_j w_ij x̂_j (self included) and sends only Q(x - x̂).
+
+#include <cassert>
+#include <map>
+#include <set>
+
+#include "gossip.hpp"
+#include "murmur/protocols/algorithms.hpp"
+
+namespace murmur::protocols {
+namespace {
+
+class choco final : public algorithm {
+ public:
+  choco(agent_context context, choco_options options)
+      : algorithm(std::move(context)),
+        options_(options),
+        compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
+        sgd_(options.sgd, params().size()),
+        x_hat_(params().size(), 0.f),
+        s_(params().size(), 0.0),
+        d_(params().size(), 0.f) {}
+
+  std::string name() const override { return "choco"; }
+
+ protected:
+  std::vector<request> plan_steps() override {
+    weights_.clear();
+    for (const auto& [peer, w] : plan().in) weights_[peer] = w;
+    request exchange{.kind = step_kind::exchange, .messages = message_kind::update};
+    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    if (plan().gossip_only) return {exchange};
+    return {{.kind = step_kind::gradient}, exchange};
+  }
+
+  void on_start(const request& r) override {
+    if (r.kind != step_kind::exchange) return;
+    auto x = params();
+    std::vector<float> diff(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) diff[i] = x[i] - x_hat_[i];
+    const payload q = compress_(diff, gen());
+    q.add_to(std::span<float>(x_hat_));
+    q.add_to(std::span<double>(s_), plan().self_weight);
+    for (const auto& pw : plan().out) send(pw.peer, message_kind::update, q);
+    heard_.clear();
+  }
+
+  void on_finish(const request& r) override {
+    if (r.kind == step_kind::gradient) {
+      auto x = params();
+      sgd_.direction(x, grads(), d_);
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] -= static_cast<float>(plan().learning_rate * d_[i]);
+      if (options_.consensus_first) consensus();
+      return;
+    }
+    for (auto peer : r.from)
+      if (!heard_.contains(peer)) ++counters().messages_missing;
+    if (!options_.consensus_first || plan().gossip_only) consensus();
+  }
+
+  // Every q_j is applied once, whenever it comes: late is harmless, lost is not.
+  void on_message(frame message) override {
+    const auto sender = static_cast<std::int64_t>(message.header.sender);
+    const auto w = weights_.find(sender);
+    if (message.header.kind != message_kind::update || message.body.dimension != params().size() ||
+        w == weights_.end() || !applied_.insert({message.header.round, sender}).second) {
+      ++counters().messages_ignored;
+      return;
+    }
+    used_message_of(message.header.round);
+    if (message.header.round == plan().round) heard_.insert(sender);
+    message.body.add_to(std::span<double>(s_), w->second);
+    while (applied_.size() > 4096) applied_.erase(applied_.begin());
+  }
+
+ private:
+  // x <- x + γ (s - x̂)
+  void consensus() {
+    auto x = params();
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x[i] = static_cast<float>(x[i] + options_.gamma * (s_[i] - static_cast<double>(x_hat_[i])));
+  }
+
+  choco_options options_;
+  compressor compress_;
+  local_sgd sgd_;
+  std::vector<float> x_hat_;
+  std::vector<double> s_;
+  std::vector<float> d_;
+  std::map<std::int64_t, double> weights_;
+  std::set<std::pair<std::uint64_t, std::int64_t>> applied_;  // (round, sender)
+  std::set<std::int64_t> heard_;
+};
+
+}  // namespace
+
+std::unique_ptr<algorithm> make_choco(agent_context context, choco_options options) {
+  return std::make_unique<choco>(std::move(context), options);
+}
+
+}  // namespace murmur::protocols

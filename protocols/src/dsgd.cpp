@@ -1,0 +1,128 @@
+// DSGD / D-PSGD with local or quasi-global momentum in the three step orders
+// (ALGORITHMS.md §1, §5), and exact all-reduce averaging as a DSGD whose plan
+// is the complete graph.
+
+#include <cassert>
+#include <optional>
+
+#include "gossip.hpp"
+#include "murmur/protocols/algorithms.hpp"
+
+namespace murmur::protocols {
+namespace {
+
+class dsgd : public algorithm {
+ public:
+  dsgd(agent_context context, dsgd_options options)
+      : algorithm(std::move(context)),
+        options_(options),
+        sgd_(options.sgd, params().size()),
+        d_(params().size(), 0.f),
+        x_start_(params().size(), 0.f) {
+    if (options_.momentum == momentum_kind::quasi_global)
+      qgm_.emplace(options.sgd, options.qgm.mu, options.qgm.period, params().size());
+  }
+
+  std::string name() const override { return "dsgd"; }
+
+ protected:
+  std::vector<request> plan_steps() override {
+    const request exchange{.kind = step_kind::exchange, .messages = message_kind::model, .from = in_peers()};
+    const request gradient{.kind = step_kind::gradient};
+    auto x = params();
+    x_start_.assign(x.begin(), x.end());
+    if (plan().gossip_only) return {exchange};
+    if (options_.order == step_order::combine_then_adapt) return {exchange, gradient};
+    return {gradient, exchange};
+  }
+
+  void on_start(const request& r) override {
+    if (r.kind != step_kind::exchange) return;
+    for (const auto& [peer, weight] : plan().out) send(peer, message_kind::model, dense_payload(params(), options_.wire));
+  }
+
+  void on_finish(const request& r) override {
+    auto x = params();
+    const double lr = plan().learning_rate;
+    if (r.kind == step_kind::gradient) {
+      direction();
+      // O1 applies the step after mixing; O2 and O3 now.
+      if (options_.order != step_order::parallel) step(lr);
+      if (options_.order == step_order::combine_then_adapt) end_round();
+      return;
+    }
+    const auto got = detail::collect(inbox_, plan(), options_.accept_stale, counters());
+    detail::mix(x, plan().self_weight, got, options_.gamma.at(plan().epoch));
+    if (options_.order == step_order::parallel && !plan().gossip_only) step(lr);
+    if (options_.order != step_order::combine_then_adapt || plan().gossip_only) end_round();
+  }
+
+  void on_message(frame message) override {
+    if (message.header.kind != message_kind::model || message.body.dimension != params().size() ||
+        !inbox_.put(std::move(message)))
+      ++counters().messages_ignored;
+  }
+
+ private:
+  std::vector<std::int64_t> in_peers() const {
+    std::vector<std::int64_t> from;
+    for (const auto& pw : plan().in) from.push_back(pw.peer);
+    return from;
+  }
+
+  void direction() {
+    if (qgm_)
+      qgm_->direction(params(), grads(), d_);
+    else
+      sgd_.direction(params(), grads(), d_);
+  }
+
+  void step(double lr) {
+    auto x = params();
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] -= static_cast<float>(lr * d_[i]);
+  }
+
+  void end_round() {
+    if (qgm_ && !plan().gossip_only) qgm_->round_end(x_start_, params(), plan().learning_rate);
+  }
+
+  dsgd_options options_;
+  local_sgd sgd_;
+  std::optional<detail::quasi_global_momentum> qgm_;
+  std::vector<float> d_, x_start_;
+  detail::inbox inbox_;
+};
+
+class all_reduce final : public dsgd {
+ public:
+  using dsgd::dsgd;
+  std::string name() const override { return "all_reduce"; }
+
+ protected:
+  std::vector<request> plan_steps() override {
+    auto& p = mutable_plan();
+    const double w = 1.0 / static_cast<double>(p.agents);
+    p.in.clear();
+    p.out.clear();
+    for (std::int64_t j = 0; j < p.agents; ++j) {
+      if (j == self()) continue;
+      p.in.push_back({j, w});
+      p.out.push_back({j, w});
+    }
+    p.self_weight = w;
+    return dsgd::plan_steps();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<algorithm> make_dsgd(agent_context context, dsgd_options options) {
+  return std::make_unique<dsgd>(std::move(context), options);
+}
+
+std::unique_ptr<algorithm> make_all_reduce(agent_context context, dsgd_options options) {
+  options.gamma = {};
+  return std::make_unique<all_reduce>(std::move(context), options);
+}
+
+}  // namespace murmur::protocols

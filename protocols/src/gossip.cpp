@@ -1,0 +1,96 @@
+#include "gossip.hpp"
+
+#include <cassert>
+
+namespace murmur::protocols::detail {
+
+bool inbox::put(frame f) {
+  auto& rounds = by_peer_[static_cast<std::int64_t>(f.header.sender)];
+  return rounds.try_emplace(f.header.round, std::move(f)).second;
+}
+
+std::optional<frame> inbox::take(std::int64_t peer, std::uint64_t round, bool accept_stale,
+                                 protocol_counters& counters) {
+  auto it = by_peer_.find(peer);
+  if (it == by_peer_.end() || it->second.empty()) return std::nullopt;
+  auto& rounds = it->second;
+  if (accept_stale) {
+    auto newest = std::prev(rounds.end());
+    frame f = std::move(newest->second);
+    counters.messages_stale += rounds.size() - 1;  // older ones are superseded
+    rounds.clear();
+    return f;
+  }
+  // Older rounds are stale now.
+  for (auto r = rounds.begin(); r != rounds.end() && r->first < round;) {
+    ++counters.messages_stale;
+    r = rounds.erase(r);
+  }
+  auto exact = rounds.find(round);
+  if (exact == rounds.end()) return std::nullopt;
+  frame f = std::move(exact->second);
+  rounds.erase(exact);
+  return f;
+}
+
+arrivals collect(inbox& box, const round_plan& plan, bool accept_stale, protocol_counters& counters) {
+  arrivals got;
+  for (const auto& [peer, weight] : plan.in) {
+    auto f = box.take(peer, plan.round, accept_stale, counters);
+    if (!f) {
+      ++counters.messages_missing;
+      continue;
+    }
+    if (f->header.round < plan.round)
+      counters.staleness_max = std::max<std::uint64_t>(counters.staleness_max, plan.round - f->header.round);
+    got.weights.push_back(weight);
+    got.peers.push_back(peer);
+    got.messages.push_back(std::move(*f));
+  }
+  return got;
+}
+
+void mix(std::span<float> x, double self_weight, const arrivals& got, double gamma, std::size_t offset) {
+  double total = self_weight;
+  for (double w : got.weights) total += w;
+  std::vector<double> acc(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) acc[i] = self_weight * x[i];
+  for (std::size_t k = 0; k < got.messages.size(); ++k) {
+    const auto& body = got.messages[k].body;
+    const double w = got.weights[k];
+    if (offset == 0 && body.dimension == x.size()) {
+      body.add_to(std::span<double>(acc), w);
+    } else {
+      const auto dense = body.dense();
+      for (std::size_t i = 0; i < x.size(); ++i) acc[i] += w * dense[offset + i];
+    }
+  }
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(x[i] + gamma * (acc[i] / total - static_cast<double>(x[i])));
+}
+
+quasi_global_momentum::quasi_global_momentum(sgd_options sgd, double mu, std::int64_t period, std::size_t size)
+    : sgd_(sgd), mu_(mu), period_(std::max<std::int64_t>(period, 1)), m_(size, 0.f), acc_(size, 0.f) {}
+
+void quasi_global_momentum::direction(std::span<const float> x, std::span<const float> g, std::span<float> d) const {
+  const auto beta = static_cast<float>(sgd_.momentum), wd = static_cast<float>(sgd_.weight_decay);
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const float gi = g[i] + wd * x[i];
+    const float m = beta * m_[i] + gi;
+    d[i] = sgd_.nesterov ? gi + beta * m : m;
+  }
+}
+
+void quasi_global_momentum::round_end(std::span<const float> x_start, std::span<const float> x_end, double lr) {
+  if (!(lr > 0)) return;
+  for (std::size_t i = 0; i < m_.size(); ++i) acc_[i] += static_cast<float>((x_start[i] - x_end[i]) / lr);
+  if (++count_ < period_) return;
+  const auto mu = static_cast<float>(mu_), scale = static_cast<float>(1.0 / static_cast<double>(period_));
+  for (std::size_t i = 0; i < m_.size(); ++i) {
+    m_[i] = mu * m_[i] + (1.f - mu) * acc_[i] * scale;
+    acc_[i] = 0.f;
+  }
+  count_ = 0;
+}
+
+}  // namespace murmur::protocols::detail

@@ -1,0 +1,110 @@
+// Global Update Tracking and QG-GUTm (ALGORITHMS.md §6.2), following the
+// code: agents send their change u = x - x̂ since the last send, keep the
+// copy x̂ and the aggregate s = Σ_{j≠i} w_ij x̂_j, and track the
+// neighbourhood's total update with no extra message.
+
+#include <cassert>
+
+#include "gossip.hpp"
+#include "murmur/protocols/algorithms.hpp"
+
+namespace murmur::protocols {
+namespace {
+
+class gut final : public algorithm {
+ public:
+  gut(agent_context context, gut_options options)
+      : algorithm(std::move(context)),
+        options_(options),
+        sgd_(options.sgd, params().size()),
+        x_(params().begin(), params().end()),
+        x_hat_(x_),
+        s_(x_.size(), 0.0),
+        a_(x_.size(), 0.f),
+        g_(x_.size(), 0.f),
+        delta_prev_(x_.size(), 0.f),
+        y_(x_.size(), 0.f),
+        d_(x_.size(), 0.f) {}
+
+  std::string name() const override { return "gut"; }
+
+ protected:
+  std::vector<request> plan_steps() override {
+    if (!initialised_) {
+      // s = (1 - w_ii) x^0: every agent starts from the same x^0.
+      for (std::size_t i = 0; i < x_.size(); ++i) s_[i] = (1.0 - plan().self_weight) * x_[i];
+      initialised_ = true;
+    }
+    request exchange{.kind = step_kind::exchange, .messages = message_kind::update};
+    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    if (plan().gossip_only) return {exchange};
+    return {exchange, {.kind = step_kind::gradient}};
+  }
+
+  void on_start(const request& r) override {
+    if (r.kind != step_kind::exchange) return;
+    u_.resize(x_.size());
+    for (std::size_t i = 0; i < x_.size(); ++i) u_[i] = x_[i] - x_hat_[i];
+    for (const auto& pw : plan().out) send(pw.peer, message_kind::update, dense_payload(u_));
+  }
+
+  void on_finish(const request& r) override {
+    const double wii = plan().self_weight, lr = plan().learning_rate;
+    if (r.kind == step_kind::exchange) {
+      const auto got = detail::collect(inbox_, plan(), false, counters());
+      std::vector<double> recv(x_.size(), 0.0);
+      for (std::size_t k = 0; k < got.messages.size(); ++k)
+        got.messages[k].body.add_to(std::span<double>(recv), got.weights[k]);
+      const double beta = options_.sgd.momentum;
+      const double b = 1.0 + beta + (options_.sgd.nesterov ? beta * beta : 0.0);
+      for (std::size_t i = 0; i < x_.size(); ++i) {
+        // A = r + w_ii u + b (previous gossip increment from the old copies)
+        a_[i] = static_cast<float>(recv[i] + wii * u_[i] + b * (s_[i] - (1.0 - wii) * x_hat_[i]));
+        x_hat_[i] += u_[i];
+        s_[i] += recv[i];
+        g_[i] = static_cast<float>(s_[i] - (1.0 - wii) * x_hat_[i]);  // G = Σ w_ij (x_j - x_i)
+      }
+      auto p = params();
+      for (std::size_t i = 0; i < x_.size(); ++i) p[i] = x_[i] + static_cast<float>(options_.gamma) * g_[i];
+      if (plan().gossip_only) x_.assign(p.begin(), p.end());
+      return;
+    }
+    // δ = g - G/η; y = δ - μ (A/η + δ_prev); x <- x - η SGDm(y)
+    const auto grad = grads();
+    const auto inv = static_cast<float>(1.0 / lr), mu = static_cast<float>(options_.mu);
+    for (std::size_t i = 0; i < x_.size(); ++i) {
+      const float delta = grad[i] - static_cast<float>(options_.gamma) * g_[i] * inv;
+      y_[i] = delta - mu * (a_[i] * inv + delta_prev_[i]);
+      delta_prev_[i] = delta;
+    }
+    sgd_.direction(x_, y_, d_);
+    auto p = params();
+    for (std::size_t i = 0; i < x_.size(); ++i) {
+      x_[i] -= static_cast<float>(lr * d_[i]);
+      p[i] = x_[i];
+    }
+  }
+
+  void on_message(frame message) override {
+    if (message.header.kind != message_kind::update || message.body.dimension != x_.size() ||
+        !inbox_.put(std::move(message)))
+      ++counters().messages_ignored;
+  }
+
+ private:
+  gut_options options_;
+  local_sgd sgd_;
+  std::vector<float> x_, x_hat_;
+  std::vector<double> s_;
+  std::vector<float> u_, a_, g_, delta_prev_, y_, d_;
+  detail::inbox inbox_;
+  bool initialised_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<algorithm> make_gut(agent_context context, gut_options options) {
+  return std::make_unique<gut>(std::move(context), options);
+}
+
+}  // namespace murmur::protocols

@@ -1,0 +1,84 @@
+#pragma once
+
+// The part NGM and CCL share (ALGORITHMS.md §6): in order O3 they gossip
+// models, keep the neighbours' models of the round (for cross-gradients or
+// cross-features), mix x̃ = x + γ (mix - x) into params, and end the round
+// with a momentum step (local or quasi-global) from x̃.
+
+#include <map>
+#include <optional>
+
+#include "gossip.hpp"
+#include "murmur/protocols/algorithms.hpp"
+
+namespace murmur::protocols::detail {
+
+class neighbourhood : public algorithm {
+ public:
+  neighbourhood(agent_context context, sgd_options sgd, momentum_kind momentum, qgm_options qgm)
+      : algorithm(std::move(context)), sgd_(sgd, params().size()), d_(params().size(), 0.f) {
+    if (momentum == momentum_kind::quasi_global) qgm_.emplace(sgd, qgm.mu, qgm.period, params().size());
+  }
+
+  std::vector<std::pair<std::int64_t, std::span<const float>>> neighbor_models() const override {
+    std::vector<std::pair<std::int64_t, std::span<const float>>> out;
+    for (const auto& [peer, model] : models_) out.emplace_back(peer, model);
+    return out;
+  }
+
+ protected:
+  request model_exchange() const {
+    request r{.kind = step_kind::exchange, .messages = message_kind::model};
+    for (const auto& pw : plan().in) r.from.push_back(pw.peer);
+    return r;
+  }
+
+  void send_model() {
+    const auto x = params();
+    x_start_.assign(x.begin(), x.end());
+    for (const auto& pw : plan().out) send(pw.peer, message_kind::model, dense_payload(x));
+  }
+
+  // Keeps the arrived models and mixes params (renormalising over what arrived).
+  void mix_models(double gamma) {
+    models_.clear();
+    auto got = collect(inbox_, plan(), false, counters());
+    mix(params(), plan().self_weight, got, gamma);
+    for (std::size_t k = 0; k < got.peers.size(); ++k) models_[got.peers[k]] = got.messages[k].body.dense();
+    weights_.clear();
+    for (std::size_t k = 0; k < got.peers.size(); ++k) weights_[got.peers[k]] = got.weights[k];
+  }
+
+  // x <- x̃ - η d(g), with local momentum or QGM.
+  void momentum_step(std::span<const float> g) {
+    auto x = params();
+    if (qgm_)
+      qgm_->direction(x, g, d_);
+    else
+      sgd_.direction(x, g, d_);
+    const double lr = plan().learning_rate;
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] -= static_cast<float>(lr * d_[i]);
+    if (qgm_) qgm_->round_end(x_start_, x, lr);
+  }
+
+  // Stores a model message; false if it is not one (the caller handles other kinds).
+  bool take_model(frame& message) {
+    if (message.header.kind != message_kind::model) return false;
+    if (message.body.dimension != params().size() || !inbox_.put(std::move(message))) ++counters().messages_ignored;
+    return true;
+  }
+
+  const std::map<std::int64_t, std::vector<float>>& models() const { return models_; }
+  // w_ij of the neighbours whose model arrived this round.
+  const std::map<std::int64_t, double>& arrived_weights() const { return weights_; }
+
+ private:
+  local_sgd sgd_;
+  std::optional<quasi_global_momentum> qgm_;
+  std::vector<float> d_, x_start_;
+  inbox inbox_;
+  std::map<std::int64_t, std::vector<float>> models_;
+  std::map<std::int64_t, double> weights_;
+};
+
+}  // namespace murmur::protocols::detail

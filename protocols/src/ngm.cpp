@@ -1,0 +1,131 @@
+// Neighborhood Gradient Mean (ALGORITHMS.md §6.1). Per round: gossip models
+// (O3), the self-gradient at x̃, the model-variant cross-gradients ∇F(x_j; ξ_i)
+// computed here for every neighbour's model, then (α > 0) a second exchange
+// that returns each cross-gradient to the model's owner, where it is a
+// data-variant gradient. The step direction is
+//   ĝ = (1-α)(w_ii g_ii + Σ w_ij g^mv_j) + α(w_ii g_ii + Σ w_ij g^dv_j),
+// each bracket renormalised over the neighbours that contributed.
+
+#include "neighbourhood.hpp"
+
+namespace murmur::protocols {
+namespace {
+
+class ngm final : public detail::neighbourhood {
+ public:
+  ngm(agent_context context, ngm_options options)
+      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm),
+        options_(options),
+        sign_({.kind = compressor_kind::sign}, {tensor_sizes().begin(), tensor_sizes().end()}),
+        self_feedback_(params().size()),
+        g_self_(params().size(), 0.f) {}
+
+  std::string name() const override { return "ngm"; }
+
+  void cross_gradient(std::int64_t peer, std::span<const float> g) override {
+    if (models().contains(peer)) model_variant_[peer].assign(g.begin(), g.end());
+  }
+
+ protected:
+  std::vector<request> plan_steps() override {
+    model_variant_.clear();
+    data_variant_.clear();
+    if (plan().gossip_only) return {model_exchange()};
+    std::vector<request> steps{model_exchange(), {.kind = step_kind::gradient}, {.kind = step_kind::cross_gradients}};
+    if (options_.alpha > 0) {
+      request back{.kind = step_kind::exchange, .messages = message_kind::gradient};
+      for (const auto& pw : plan().in) back.from.push_back(pw.peer);
+      steps.push_back(back);
+    }
+    return steps;
+  }
+
+  void on_start(const request& r) override {
+    if (r.kind != step_kind::exchange) return;
+    if (r.messages == message_kind::model) {
+      send_model();
+      return;
+    }
+    for (const auto& [peer, g] : model_variant_) {
+      if (!options_.compress) {
+        send(peer, message_kind::gradient, dense_payload(g));
+        continue;
+      }
+      auto [it, fresh] = feedback_.try_emplace(peer, g.size());
+      send(peer, message_kind::gradient, it->second(g, sign_, gen()));
+    }
+  }
+
+  void on_finish(const request& r) override {
+    if (r.kind == step_kind::exchange && r.messages == message_kind::model) {
+      mix_models(options_.gamma);
+      return;
+    }
+    if (r.kind == step_kind::gradient) {
+      const auto g = grads();
+      if (options_.compress) {
+        g_self_ = self_feedback_(g, sign_, gen()).dense();  // CompNGM compresses g_ii too, for symmetry
+      } else {
+        g_self_.assign(g.begin(), g.end());
+      }
+      return;
+    }
+    if (r.kind == step_kind::exchange)
+      for (auto peer : r.from)
+        if (!data_variant_.contains(peer)) ++counters().messages_missing;
+    // The last step of the round: combine and step.
+    if (r.kind == step_kind::cross_gradients && options_.alpha > 0) return;
+    const double wii = plan().self_weight;
+    std::vector<double> mv(g_self_.size()), dv(g_self_.size());
+    const auto bracket = [&](std::vector<double>& acc, const auto& gradients) {
+      double total = wii;
+      for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = wii * g_self_[i];
+      for (const auto& [peer, g] : gradients) {
+        const double w = in_weight(peer);
+        total += w;
+        for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += w * g[i];
+      }
+      for (auto& v : acc) v /= total;
+    };
+    bracket(mv, model_variant_);
+    bracket(dv, data_variant_);
+    std::vector<float> combined(g_self_.size());
+    for (std::size_t i = 0; i < combined.size(); ++i)
+      combined[i] = static_cast<float>((1 - options_.alpha) * mv[i] + options_.alpha * dv[i]);
+    momentum_step(combined);
+  }
+
+  void on_message(frame message) override {
+    if (take_model(message)) return;
+    const auto sender = static_cast<std::int64_t>(message.header.sender);
+    if (message.header.kind != message_kind::gradient || message.body.dimension != params().size() ||
+        message.header.round != plan().round || in_weight(sender) == 0 ||
+        data_variant_.contains(sender)) {
+      ++counters().messages_ignored;
+      return;
+    }
+    data_variant_[sender] = message.body.dense();
+  }
+
+ private:
+  double in_weight(std::int64_t peer) const {
+    for (const auto& pw : plan().in)
+      if (pw.peer == peer) return pw.weight;
+    return 0.0;
+  }
+
+  ngm_options options_;
+  compressor sign_;
+  std::map<std::int64_t, error_feedback> feedback_;
+  error_feedback self_feedback_;
+  std::vector<float> g_self_;
+  std::map<std::int64_t, std::vector<float>> model_variant_, data_variant_;
+};
+
+}  // namespace
+
+std::unique_ptr<algorithm> make_ngm(agent_context context, ngm_options options) {
+  return std::make_unique<ngm>(std::move(context), options);
+}
+
+}  // namespace murmur::protocols

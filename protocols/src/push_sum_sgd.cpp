@@ -1,0 +1,197 @@
+// SGP, OSGP, Sparse-Push, SC-Sparse-Push and QGM over push-sum (ALGORITHMS.md
+// §2, §3), with plain or running-sum mixing (§8.2).
+//
+// One combine rule covers all of them: with c the vector sent (x itself, or
+// C(x + e) with error feedback), the sender keeps x + γ (p_ii - 1) c and
+// w + γ (p_ii - 1) w, each out-peer j receives p_j c and p_j w, and the
+// receiver adds γ times what it receives. κ = 1, γ = 1 is SGP. Σ x and Σ w
+// (plus what is in flight) are conserved by every exchange.
+
+#include <cassert>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "gossip.hpp"
+#include "murmur/protocols/algorithms.hpp"
+
+namespace murmur::protocols {
+namespace {
+
+class push_sum_sgd final : public algorithm {
+ public:
+  push_sum_sgd(agent_context context, push_sum_options options)
+      : algorithm(std::move(context)),
+        options_(options),
+        compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
+        sgd_(options.sgd, params().size()),
+        x_(params().begin(), params().end()),
+        feedback_(params().size()),
+        d_(params().size(), 0.f) {
+    if (options_.momentum == momentum_kind::quasi_global) {
+      m_.assign(params().size(), 0.f);
+      gossip_delta_.assign(params().size(), 0.f);
+    }
+  }
+
+  std::string name() const override { return "push_sum_sgd"; }
+  std::span<const float> numerator() const override { return x_; }
+  double push_sum_weight() const override { return w_; }
+
+ protected:
+  std::vector<request> plan_steps() override {
+    request exchange{.kind = step_kind::exchange, .messages = message_kind::model};
+    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    // OSGP goes on without waiting unless τ > 0 rounds in a row brought nothing.
+    exchange.wait = !options_.overlap || (options_.max_staleness > 0 && quiet_rounds_ >= options_.max_staleness);
+    if (plan().gossip_only) return {exchange};
+    return {{.kind = step_kind::gradient}, exchange};
+  }
+
+  void on_start(const request& r) override {
+    if (r.kind != step_kind::exchange) return;
+    heard_ = false;
+    const bool compressed = compressing();
+    const double gamma = compressed ? options_.gamma : 1.0;
+    payload c = compressed ? feedback_(x_, compress_, gen()) : dense_payload(x_);
+    // Keep x + γ (p_ii - 1) c, w + γ (p_ii - 1) w.
+    const double keep = gamma * (plan().self_weight - 1.0);
+    add(c, keep);
+    const double w = w_;
+    w_ += keep * w;
+    for (const auto& [peer, share] : plan().out) {
+      if (options_.running_sums) {
+        auto& sum = sent_[peer];
+        sum.resize(x_.size(), 0.0);
+        c.add_to(std::span<double>(sum), share);
+        sent_weight_[peer] += share * w;
+        send(peer, message_kind::model, wide_payload(sum), sent_weight_[peer]);
+      } else {
+        payload shared = c;
+        shared.scale(share);
+        send(peer, message_kind::model, std::move(shared), share * w);
+      }
+    }
+  }
+
+  void on_finish(const request& r) override {
+    if (r.kind == step_kind::gradient) {
+      local_step();
+    } else {
+      for (const auto& peer : r.from)
+        if (!heard_from_.contains(peer)) ++counters().messages_missing;
+      heard_from_.clear();
+      quiet_rounds_ = heard_ ? 0 : quiet_rounds_ + 1;
+    }
+    debias();
+  }
+
+  void on_message(frame message) override {
+    if (message.header.kind != message_kind::model || message.body.dimension != x_.size() ||
+        !(message.header.push_sum_weight >= 0)) {
+      ++counters().messages_ignored;
+      return;
+    }
+    const auto sender = static_cast<std::int64_t>(message.header.sender);
+    if (!options_.running_sums && message.header.round + dedup_window < plan().round) {
+      ++counters().messages_stale;  // too old to tell from a duplicate
+      return;
+    }
+    // Running sums: only a newer cumulative sum counts (duplicates and
+    // reordered ones add nothing); plain: each share once per (sender, round).
+    auto& last = last_sequence_[sender];
+    if (options_.running_sums ? message.header.sequence <= last : !seen_.insert({message.header.round, sender}).second) {
+      ++counters().messages_ignored;
+      return;
+    }
+    last = std::max(last, message.header.sequence);
+    while (!seen_.empty() && seen_.begin()->first + dedup_window < plan().round) seen_.erase(seen_.begin());
+    const double gamma = compressing() ? options_.gamma : 1.0;
+    if (message.header.round == plan().round) heard_from_.insert(sender);
+    heard_ = true;
+    used_message_of(message.header.round);
+    if (options_.running_sums) {
+      auto& seen = received_[sender];
+      seen.resize(x_.size(), 0.0);
+      std::vector<double> delta(message.body.wide);
+      for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= seen[i];
+      seen = std::move(message.body.wide);
+      add(wide_payload(delta), gamma);
+      w_ += gamma * (message.header.push_sum_weight - received_weight_[sender]);
+      received_weight_[sender] = message.header.push_sum_weight;
+    } else {
+      add(message.body, gamma);
+      w_ += gamma * message.header.push_sum_weight;
+    }
+    debias();
+  }
+
+ private:
+  bool compressing() const {
+    return !compress_.identity() && (options_.switch_epoch < 0 || plan().epoch < options_.switch_epoch);
+  }
+
+  // x += factor * p, and the gossip change QGM folds into its buffer.
+  void add(const payload& p, double factor) {
+    p.add_to(std::span<float>(x_), factor);
+    if (!gossip_delta_.empty()) p.add_to(std::span<float>(gossip_delta_), factor);
+  }
+
+  void local_step() {
+    const double lr = plan().learning_rate;
+    const auto g = grads();
+    if (m_.empty()) {
+      sgd_.direction(x_, g, d_);  // weight decay sees the numerator, as in the SGP code
+    } else {
+      // The Low_Precision_DL code's order: fold last round's gossip change
+      // into m as (β - 1) / (η w) Δ, then d = g' + β (β m + g'), m <- β m + (1 - β) d.
+      const double beta = options_.sgd.momentum, wd = options_.sgd.weight_decay;
+      if (last_lr_ > 0) {
+        const auto f = static_cast<float>((beta - 1.0) / (last_lr_ * w_));
+        for (std::size_t i = 0; i < m_.size(); ++i) m_[i] += f * gossip_delta_[i];
+      }
+      std::fill(gossip_delta_.begin(), gossip_delta_.end(), 0.f);
+      const auto b = static_cast<float>(beta);
+      for (std::size_t i = 0; i < m_.size(); ++i) {
+        const float gi = g[i] + static_cast<float>(wd) * x_[i];
+        d_[i] = gi + b * (b * m_[i] + gi);
+        m_[i] = b * m_[i] + (1.f - b) * d_[i];
+      }
+    }
+    for (std::size_t i = 0; i < x_.size(); ++i) x_[i] -= static_cast<float>(lr * d_[i]);
+    last_lr_ = lr;
+  }
+
+  void debias() {
+    auto z = params();
+    const double inv = 1.0 / w_;
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = static_cast<float>(x_[i] * inv);
+  }
+
+  static constexpr std::uint64_t dedup_window = 64;  // rounds of (sender, round) remembered
+
+  push_sum_options options_;
+  compressor compress_;
+  local_sgd sgd_;
+  std::vector<float> x_;
+  double w_ = 1.0;
+  error_feedback feedback_;
+  std::vector<float> d_, m_, gossip_delta_;
+  double last_lr_ = 0;
+  // Running sums: cumulative mass pushed per out-peer, last seen per in-peer.
+  std::map<std::int64_t, std::vector<double>> sent_, received_;
+  std::map<std::int64_t, double> sent_weight_, received_weight_;
+  std::map<std::int64_t, std::uint64_t> last_sequence_;
+  std::set<std::pair<std::uint64_t, std::int64_t>> seen_;  // (round, sender)
+  std::set<std::int64_t> heard_from_;
+  bool heard_ = false;
+  std::int64_t quiet_rounds_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<algorithm> make_push_sum_sgd(agent_context context, push_sum_options options) {
+  return std::make_unique<push_sum_sgd>(std::move(context), options);
+}
+
+}  // namespace murmur::protocols
