@@ -41,7 +41,7 @@ class ad_psgd final : public algorithm {
       return;
     }
     if (pending_) {
-      ++counters().messages_missing;  // no reply: this side does not average
+      ++stats().messages_missing;  // no reply: this side does not average
       pending_.reset();
     }
   }
@@ -49,7 +49,7 @@ class ad_psgd final : public algorithm {
   void on_message(frame message) override {
     auto x = params();
     if (message.body.dimension != x.size()) {
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
       return;
     }
     const auto sender = static_cast<std::int64_t>(message.header.sender);
@@ -69,7 +69,7 @@ class ad_psgd final : public algorithm {
       pending_.reset();
       return;
     }
-    ++counters().messages_ignored;
+    ++stats().messages_ignored;
   }
 
  private:

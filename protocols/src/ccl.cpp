@@ -59,7 +59,7 @@ class ccl final : public detail::neighbourhood {
       mix_models(options_.gamma);
     } else if (r.kind == step_kind::exchange) {
       for (auto peer : r.from)
-        if (!heard_.contains(peer)) ++counters().messages_missing;
+        if (!heard_.contains(peer)) ++stats().messages_missing;
       heard_.clear();
       build_prototypes();
     } else if (r.kind == step_kind::gradient) {
@@ -72,7 +72,7 @@ class ccl final : public detail::neighbourhood {
     const auto sender = static_cast<std::int64_t>(message.header.sender);
     if (message.header.kind != message_kind::features || message.body.dimension != summary_size_ ||
         message.header.round != plan().round || heard_.contains(sender) || !counts_valid(message.body)) {
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
       return;
     }
     heard_.insert(sender);

@@ -55,7 +55,7 @@ class choco final : public algorithm {
       return;
     }
     for (auto peer : r.from)
-      if (!heard_.contains(peer)) ++counters().messages_missing;
+      if (!heard_.contains(peer)) ++stats().messages_missing;
     if (!options_.consensus_first || plan().gossip_only) consensus();
   }
 
@@ -65,7 +65,7 @@ class choco final : public algorithm {
     const auto w = weights_.find(sender);
     if (message.header.kind != message_kind::update || message.body.dimension != params().size() ||
         w == weights_.end() || !applied_.insert({message.header.round, sender}).second) {
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
       return;
     }
     used_message_of(message.header.round);

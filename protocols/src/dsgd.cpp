@@ -38,7 +38,8 @@ class dsgd : public algorithm {
 
   void on_start(const request& r) override {
     if (r.kind != step_kind::exchange) return;
-    for (const auto& [peer, weight] : plan().out) send(peer, message_kind::model, dense_payload(params(), options_.wire));
+    for (const auto& [peer, weight] : plan().out)
+      send(peer, message_kind::model, dense_payload(params(), options_.wire));
   }
 
   void on_finish(const request& r) override {
@@ -51,7 +52,7 @@ class dsgd : public algorithm {
       if (options_.order == step_order::combine_then_adapt) end_round();
       return;
     }
-    const auto got = detail::collect(inbox_, plan(), options_.accept_stale, counters());
+    const auto got = detail::collect(inbox_, plan(), options_.accept_stale, stats());
     detail::mix(x, plan().self_weight, got, options_.gamma.at(plan().epoch));
     if (options_.order == step_order::parallel && !plan().gossip_only) step(lr);
     if (options_.order != step_order::combine_then_adapt || plan().gossip_only) end_round();
@@ -60,7 +61,7 @@ class dsgd : public algorithm {
   void on_message(frame message) override {
     if (message.header.kind != message_kind::model || message.body.dimension != params().size() ||
         !inbox_.put(std::move(message)))
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
   }
 
  private:

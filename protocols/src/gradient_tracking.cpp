@@ -53,7 +53,7 @@ class gradient_tracking final : public algorithm {
       sgd_.direction(x, y_, d_);
       return;
     }
-    const auto got = detail::collect(inbox_, plan(), false, counters());
+    const auto got = detail::collect(inbox_, plan(), false, stats());
     detail::mix(x, plan().self_weight, got, 1.0, 0);
     detail::mix(y_, plan().self_weight, got, 1.0, x.size());
     for (std::size_t i = 0; i < x.size(); ++i) x[i] -= static_cast<float>(plan().learning_rate * d_[i]);
@@ -62,7 +62,7 @@ class gradient_tracking final : public algorithm {
   void on_message(frame message) override {
     if (message.header.kind != message_kind::model || message.body.dimension != both_.size() ||
         !inbox_.put(std::move(message)))
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
   }
 
  private:

@@ -51,7 +51,7 @@ class gut final : public algorithm {
   void on_finish(const request& r) override {
     const double wii = plan().self_weight, lr = plan().learning_rate;
     if (r.kind == step_kind::exchange) {
-      const auto got = detail::collect(inbox_, plan(), false, counters());
+      const auto got = detail::collect(inbox_, plan(), false, stats());
       std::vector<double> recv(x_.size(), 0.0);
       for (std::size_t k = 0; k < got.messages.size(); ++k)
         got.messages[k].body.add_to(std::span<double>(recv), got.weights[k]);
@@ -88,7 +88,7 @@ class gut final : public algorithm {
   void on_message(frame message) override {
     if (message.header.kind != message_kind::update || message.body.dimension != x_.size() ||
         !inbox_.put(std::move(message)))
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
   }
 
  private:

@@ -42,7 +42,7 @@ class neighbourhood : public algorithm {
   // Keeps the arrived models and mixes params (renormalising over what arrived).
   void mix_models(double gamma) {
     models_.clear();
-    auto got = collect(inbox_, plan(), false, counters());
+    auto got = collect(inbox_, plan(), false, stats());
     mix(params(), plan().self_weight, got, gamma);
     for (std::size_t k = 0; k < got.peers.size(); ++k) models_[got.peers[k]] = got.messages[k].body.dense();
     weights_.clear();
@@ -64,7 +64,7 @@ class neighbourhood : public algorithm {
   // Stores a model message; false if it is not one (the caller handles other kinds).
   bool take_model(frame& message) {
     if (message.header.kind != message_kind::model) return false;
-    if (message.body.dimension != params().size() || !inbox_.put(std::move(message))) ++counters().messages_ignored;
+    if (message.body.dimension != params().size() || !inbox_.put(std::move(message))) ++stats().messages_ignored;
     return true;
   }
 

@@ -72,7 +72,7 @@ class ngm final : public detail::neighbourhood {
     }
     if (r.kind == step_kind::exchange)
       for (auto peer : r.from)
-        if (!data_variant_.contains(peer)) ++counters().messages_missing;
+        if (!data_variant_.contains(peer)) ++stats().messages_missing;
     // The last step of the round: combine and step.
     if (r.kind == step_kind::cross_gradients && options_.alpha > 0) return;
     const double wii = plan().self_weight;
@@ -99,9 +99,8 @@ class ngm final : public detail::neighbourhood {
     if (take_model(message)) return;
     const auto sender = static_cast<std::int64_t>(message.header.sender);
     if (message.header.kind != message_kind::gradient || message.body.dimension != params().size() ||
-        message.header.round != plan().round || in_weight(sender) == 0 ||
-        data_variant_.contains(sender)) {
-      ++counters().messages_ignored;
+        message.header.round != plan().round || in_weight(sender) == 0 || data_variant_.contains(sender)) {
+      ++stats().messages_ignored;
       return;
     }
     data_variant_[sender] = message.body.dense();

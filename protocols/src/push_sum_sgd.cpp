@@ -79,7 +79,7 @@ class push_sum_sgd final : public algorithm {
       local_step();
     } else {
       for (const auto& peer : r.from)
-        if (!heard_from_.contains(peer)) ++counters().messages_missing;
+        if (!heard_from_.contains(peer)) ++stats().messages_missing;
       heard_from_.clear();
       quiet_rounds_ = heard_ ? 0 : quiet_rounds_ + 1;
     }
@@ -89,19 +89,20 @@ class push_sum_sgd final : public algorithm {
   void on_message(frame message) override {
     if (message.header.kind != message_kind::model || message.body.dimension != x_.size() ||
         !(message.header.push_sum_weight >= 0)) {
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
       return;
     }
     const auto sender = static_cast<std::int64_t>(message.header.sender);
     if (!options_.running_sums && message.header.round + dedup_window < plan().round) {
-      ++counters().messages_stale;  // too old to tell from a duplicate
+      ++stats().messages_stale;  // too old to tell from a duplicate
       return;
     }
     // Running sums: only a newer cumulative sum counts (duplicates and
     // reordered ones add nothing); plain: each share once per (sender, round).
     auto& last = last_sequence_[sender];
-    if (options_.running_sums ? message.header.sequence <= last : !seen_.insert({message.header.round, sender}).second) {
-      ++counters().messages_ignored;
+    if (options_.running_sums ? message.header.sequence <= last
+                              : !seen_.insert({message.header.round, sender}).second) {
+      ++stats().messages_ignored;
       return;
     }
     last = std::max(last, message.header.sequence);

@@ -70,9 +70,9 @@ class relaysum final : public algorithm {
     }
     relayed_.clear();
     for (const auto& pw : plan().in) {
-      auto f = inbox_.take(pw.peer, plan().round, false, counters());
+      auto f = inbox_.take(pw.peer, plan().round, false, stats());
       if (!f) {
-        ++counters().messages_missing;  // counts as zero values and count 0
+        ++stats().messages_missing;  // counts as zero values and count 0
         continue;
       }
       relayed_[pw.peer] = {f->body.dense(), f->header.push_sum_weight};
@@ -97,7 +97,7 @@ class relaysum final : public algorithm {
     const double c = message.header.push_sum_weight;
     if (message.header.kind != message_kind::model || message.body.dimension != own_.size() || !(c >= 1) ||
         c > static_cast<double>(plan().agents) || !inbox_.put(std::move(message)))
-      ++counters().messages_ignored;
+      ++stats().messages_ignored;
   }
 
  private:

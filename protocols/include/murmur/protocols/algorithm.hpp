@@ -176,7 +176,7 @@ class algorithm {
   std::span<const float> grads() const { return grads_; }
   std::span<const std::size_t> tensor_sizes() const { return tensor_sizes_; }
   common::rng& gen() { return gen_; }
-  protocol_counters& counters() { return counters_; }
+  protocol_counters& stats() { return counters_; }
   // Notes the staleness of a message of round `r` used now.
   void used_message_of(std::uint64_t r);
   round_plan& mutable_plan() { return plan_; }

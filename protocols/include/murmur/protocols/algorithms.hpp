@@ -31,16 +31,16 @@ namespace murmur::protocols {
 
 // The three orders of gradient and gossip steps (ALGORITHMS.md §0.2).
 enum class step_order {
-  parallel,                // O1: x' = Σ w x_j - η d(x)       (D-PSGD paper)
-  adapt_then_combine,      // O2: x' = Σ w (x_j - η d_j)       (QGM, SGP, CHOCO, RelaySum code)
-  combine_then_adapt,      // O3: x̃ = x + γ G(x); x' = x̃ - η d(x̃)  (Aketi code)
+  parallel,            // O1: x' = Σ w x_j - η d(x)       (D-PSGD paper)
+  adapt_then_combine,  // O2: x' = Σ w (x_j - η d_j)       (QGM, SGP, CHOCO, RelaySum code)
+  combine_then_adapt,  // O3: x̃ = x + γ G(x); x' = x̃ - η d(x̃)  (Aketi code)
 };
 
 enum class momentum_kind { local, quasi_global };
 
 struct qgm_options {
-  double mu = 0.9;         // EMA factor of the total update
-  std::int64_t period = 1; // L: rounds per buffer update
+  double mu = 0.9;          // EMA factor of the total update
+  std::int64_t period = 1;  // L: rounds per buffer update
 };
 
 struct dsgd_options {
@@ -48,8 +48,8 @@ struct dsgd_options {
   sgd_options sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
   momentum_kind momentum = momentum_kind::local;
   qgm_options qgm;
-  averaging_rate gamma;             // consensus step γ (and its schedule)
-  bool accept_stale = false;        // asynchronous: mix the newest message of each peer, whatever its round
+  averaging_rate gamma;       // consensus step γ (and its schedule)
+  bool accept_stale = false;  // asynchronous: mix the newest message of each peer, whatever its round
   payload_encoding wire = payload_encoding::dense_f32;  // dense_f32, dense_bf16 or dense_f16
 };
 std::unique_ptr<algorithm> make_dsgd(agent_context context, dsgd_options options);
@@ -105,8 +105,8 @@ std::unique_ptr<algorithm> make_gradient_tracking(agent_context context, gradien
 // REQUIRES identical initial parameters (x_ref = x^0).
 struct relaysum_options {
   sgd_options sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
-  bool relay_gradients = false;  // RelaySum/Grad
-  bool update_reference = false; // x_ref <- x after each round
+  bool relay_gradients = false;   // RelaySum/Grad
+  bool update_reference = false;  // x_ref <- x after each round
 };
 std::unique_ptr<algorithm> make_relaysum(agent_context context, relaysum_options options);
 
