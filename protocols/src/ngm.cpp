@@ -16,7 +16,7 @@ class ngm final : public detail::neighbourhood {
   ngm(agent_context context, ngm_options options)
       : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm),
         options_(options),
-        sign_({.kind = compressor_kind::sign}, {tensor_sizes().begin(), tensor_sizes().end()}),
+        compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
         self_feedback_(params().size()),
         g_self_(params().size(), 0.f) {}
 
@@ -47,12 +47,14 @@ class ngm final : public detail::neighbourhood {
       return;
     }
     for (const auto& [peer, g] : model_variant_) {
-      if (!options_.compress) {
+      if (compress_.identity()) {
         send(peer, message_kind::gradient, dense_payload(g));
-        continue;
+      } else if (!options_.error_feedback) {
+        send(peer, message_kind::gradient, compress_(g, gen()));
+      } else {
+        auto [it, fresh] = feedback_.try_emplace(peer, g.size());
+        send(peer, message_kind::gradient, it->second(g, compress_, gen()));
       }
-      auto [it, fresh] = feedback_.try_emplace(peer, g.size());
-      send(peer, message_kind::gradient, it->second(g, sign_, gen()));
     }
   }
 
@@ -63,11 +65,13 @@ class ngm final : public detail::neighbourhood {
     }
     if (r.kind == step_kind::gradient) {
       const auto g = grads();
-      if (options_.compress) {
-        g_self_ = self_feedback_(g, sign_, gen()).dense();  // CompNGM compresses g_ii too, for symmetry
-      } else {
+      // CompNGM compresses g_ii too, for symmetry.
+      if (compress_.identity())
         g_self_.assign(g.begin(), g.end());
-      }
+      else if (options_.error_feedback)
+        g_self_ = self_feedback_(g, compress_, gen()).dense();
+      else
+        g_self_ = compress_(g, gen()).dense();
       return;
     }
     if (r.kind == step_kind::exchange)
@@ -114,7 +118,7 @@ class ngm final : public detail::neighbourhood {
   }
 
   ngm_options options_;
-  compressor sign_;
+  compressor compress_;
   std::map<std::int64_t, error_feedback> feedback_;
   error_feedback self_feedback_;
   std::vector<float> g_self_;

@@ -30,7 +30,7 @@ class push_sum_sgd final : public algorithm {
         d_(params().size(), 0.f) {
     if (options_.momentum == momentum_kind::quasi_global) {
       m_.assign(params().size(), 0.f);
-      gossip_delta_.assign(params().size(), 0.f);
+      x_after_step_ = x_;
     }
   }
 
@@ -53,7 +53,9 @@ class push_sum_sgd final : public algorithm {
     heard_ = false;
     const bool compressed = compressing();
     const double gamma = compressed ? options_.gamma : 1.0;
-    payload c = compressed ? feedback_(x_, compress_, gen()) : dense_payload(x_);
+    payload c = !compressed               ? dense_payload(x_)
+                : options_.error_feedback ? feedback_(x_, compress_, gen())
+                                          : compress_(x_, gen());
     // Keep x + γ (p_ii - 1) c, w + γ (p_ii - 1) w.
     const double keep = gamma * (plan().self_weight - 1.0);
     add(c, keep);
@@ -132,11 +134,7 @@ class push_sum_sgd final : public algorithm {
     return !compress_.identity() && (options_.switch_epoch < 0 || plan().epoch < options_.switch_epoch);
   }
 
-  // x += factor * p, and the gossip change QGM folds into its buffer.
-  void add(const payload& p, double factor) {
-    p.add_to(std::span<float>(x_), factor);
-    if (!gossip_delta_.empty()) p.add_to(std::span<float>(gossip_delta_), factor);
-  }
+  void add(const payload& p, double factor) { p.add_to(std::span<float>(x_), factor); }
 
   void local_step() {
     const double lr = plan().learning_rate;
@@ -144,14 +142,20 @@ class push_sum_sgd final : public algorithm {
     if (m_.empty()) {
       sgd_.direction(x_, g, d_);  // weight decay sees the numerator, as in the SGP code
     } else {
-      // The Low_Precision_DL code's order: fold last round's gossip change
-      // into m as (β - 1) / (η w) Δ, then d = g' + β (β m + g'), m <- β m + (1 - β) d.
+      // The Low_Precision_DL code's order: fold the gossip change since the
+      // last step into m as (β - 1)/η times the model change, then
+      // d = g' + β (β m + g'), m <- β m + (1 - β) d. The code measures the
+      // model change as Δx / w (numerator change over the current weight);
+      // `qgm_debiased` measures it as Δ(x / w), which stays right when w moves.
       const double beta = options_.sgd.momentum, wd = options_.sgd.weight_decay;
       if (last_lr_ > 0) {
-        const auto f = static_cast<float>((beta - 1.0) / (last_lr_ * w_));
-        for (std::size_t i = 0; i < m_.size(); ++i) m_[i] += f * gossip_delta_[i];
+        const double f = (beta - 1.0) / last_lr_;
+        for (std::size_t i = 0; i < m_.size(); ++i) {
+          const double change =
+              options_.qgm_debiased ? x_[i] / w_ - x_after_step_[i] / w_after_step_ : (x_[i] - x_after_step_[i]) / w_;
+          m_[i] += static_cast<float>(f * change);
+        }
       }
-      std::fill(gossip_delta_.begin(), gossip_delta_.end(), 0.f);
       const auto b = static_cast<float>(beta);
       for (std::size_t i = 0; i < m_.size(); ++i) {
         const float gi = g[i] + static_cast<float>(wd) * x_[i];
@@ -161,6 +165,10 @@ class push_sum_sgd final : public algorithm {
     }
     for (std::size_t i = 0; i < x_.size(); ++i) x_[i] -= static_cast<float>(lr * d_[i]);
     last_lr_ = lr;
+    if (!m_.empty()) {
+      x_after_step_ = x_;
+      w_after_step_ = w_;
+    }
   }
 
   void debias() {
@@ -177,8 +185,8 @@ class push_sum_sgd final : public algorithm {
   std::vector<float> x_;
   double w_ = 1.0;
   error_feedback feedback_;
-  std::vector<float> d_, m_, gossip_delta_;
-  double last_lr_ = 0;
+  std::vector<float> d_, m_, x_after_step_;
+  double w_after_step_ = 1.0, last_lr_ = 0;
   // Running sums: cumulative mass pushed per out-peer, last seen per in-peer.
   std::map<std::int64_t, std::vector<double>> sent_, received_;
   std::map<std::int64_t, double> sent_weight_, received_weight_;

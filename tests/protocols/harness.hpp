@@ -187,17 +187,18 @@ class network {
       for (std::int64_t i = 0; i < size(); ++i)
         if (algs_[i]->next().kind == protocols::step_kind::exchange) algs_[i]->complete();
     }
-    deliver();  // anything queued at the end of the round (replies)
+    deliver(false);  // what was queued after the last exchange (nothing late is due)
   }
 
-  // Rounds of a schedule with a learning rate per round.
+  // `rounds` more rounds of a schedule (continuing the round count of earlier
+  // calls) with a learning rate per round (counted from 0 in this call).
   void run(const topology::schedule& s, protocols::weight_rule rule, std::int64_t rounds,
            const std::function<double(std::int64_t)>& lr, const least_squares* problem) {
-    for (std::int64_t t = 0; t < rounds; ++t) {
-      const auto g = s.at(t);
+    for (std::int64_t t = 0; t < rounds; ++t, ++next_round_) {
+      const auto g = s.at(next_round_);
       const auto w = protocols::weights_for(g, rule);
       if (!w.ok()) FAIL(w.err().message);
-      round(g, *w, static_cast<std::uint64_t>(t), lr(t), problem);
+      round(g, *w, static_cast<std::uint64_t>(next_round_), lr(t), problem);
     }
   }
 
@@ -209,9 +210,9 @@ class network {
   // Delivers what is due at this exchange: messages delayed from earlier
   // ones and what the agents send now (again and again: receiving may queue
   // replies). A message late by k exchanges waits in late_[k - 1].
-  void deliver() {
+  void deliver(bool exchange = true) {
     std::vector<std::vector<std::byte>> now;
-    if (!late_.empty()) {
+    if (exchange && !late_.empty()) {
       now = std::move(late_.front());
       late_.pop_front();
     }
@@ -246,6 +247,7 @@ class network {
     }
   }
 
+  std::int64_t next_round_ = 0;
   std::vector<std::vector<float>> params_, grads_;
   std::vector<std::unique_ptr<protocols::algorithm>> algs_;
   std::deque<std::vector<std::vector<std::byte>>> late_;

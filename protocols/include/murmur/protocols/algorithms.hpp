@@ -68,10 +68,14 @@ std::unique_ptr<algorithm> make_all_reduce(agent_context context, dsgd_options o
 struct push_sum_options {
   sgd_options sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
   momentum_kind momentum = momentum_kind::local;
+  // QGM: measure the model change as Δ(x/w) (true) or as the code's Δx / w
+  // (false; equal while w stays 1, wrong on irregular graphs where w moves).
+  bool qgm_debiased = true;
   bool running_sums = false;
   bool overlap = false;
   std::int64_t max_staleness = 0;  // τ (overlap only)
   compressor_options compression;
+  bool error_feedback = true;      // compressed: keep what the compressor drops (off only to show why it is on)
   double gamma = 1.0;              // consensus step (compressed phase)
   std::int64_t switch_epoch = -1;  // SC-Sparse-Push; -1: never
 };
@@ -117,15 +121,17 @@ struct ad_psgd_options {
 };
 std::unique_ptr<algorithm> make_ad_psgd(agent_context context, ad_psgd_options options);
 
-// NGM (§6.1): α = 1 NGM, α = 0 NGM_mv (no second exchange); compress =
-// CompNGM (scaled sign with error feedback on every cross-gradient).
+// NGM (§6.1): α = 1 NGM, α = 0 NGM_mv (no second exchange). A compressor
+// makes CompNGM: every cross-gradient sent and, for symmetry, the
+// self-gradient pass through it, with error feedback (the paper: scaled sign).
 struct ngm_options {
   sgd_options sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
   momentum_kind momentum = momentum_kind::local;
   qgm_options qgm;
   double alpha = 1.0;
   double gamma = 0.1;
-  bool compress = false;
+  compressor_options compression;  // none: NGM; sign: CompNGM
+  bool error_feedback = true;
 };
 std::unique_ptr<algorithm> make_ngm(agent_context context, ngm_options options);
 
