@@ -10,6 +10,7 @@
 
 #include "murmur/common/rng.hpp"
 #include "murmur/protocols/codec.hpp"
+#include "murmur/protocols/compressor.hpp"
 
 using namespace murmur;
 using namespace murmur::protocols;
@@ -146,4 +147,66 @@ TEST_CASE("random corruption never crashes and is always rejected", "[protocols]
   // CRC-32 detects every error burst of up to 32 bits and all but 2^-32 of the rest.
   CHECK(trials > 19000);
   CHECK(rejected == trials);
+}
+
+TEST_CASE("f16, f64, scaled-sign and QSGD payloads round-trip exactly and report their size", "[protocols][codec]") {
+  const auto values = sample_values(37);
+  const std::vector<std::size_t> blocks{20, 17};
+  common::rng gen(5);
+  std::vector<payload> payloads;
+  payloads.push_back(dense_payload(values, payload_encoding::dense_f16));
+  payloads.push_back(dense_payload(values, payload_encoding::dense_bf16));
+  std::vector<double> wide(values.begin(), values.end());
+  wide[3] = 1e300;  // beyond f32
+  payloads.push_back(wide_payload(wide));
+  for (std::uint32_t bits : {1u, 4u, 7u})
+    payloads.push_back(compressor({.kind = compressor_kind::qsgd, .bits = bits}, blocks)(values, gen));
+  payloads.push_back(compressor({.kind = compressor_kind::sign}, blocks)(values, gen));
+  for (const auto& p : payloads) {
+    INFO("encoding " << static_cast<int>(p.encoding) << " bits " << p.bits);
+    const auto bytes = encode({sample_header(), p});
+    CHECK(bytes.size() == frame_bytes(p));
+    auto f = decode(bytes);
+    REQUIRE(f.ok());
+    CHECK(f->body.dense() == p.dense());
+    CHECK(f->body.wide == p.wide);
+    CHECK(encode(*f) == bytes);
+  }
+  // Sizes: f16 2 bytes per entry; sign 1 bit per entry plus a 4-byte size and
+  // scale per block; QSGD-4 5 bits per entry.
+  CHECK(payloads[0].wire_bytes() == 74);
+  CHECK(payloads[6].wire_bytes() == 4 + 2 * 8 + 5);
+  CHECK(payloads[4].wire_bytes() == 8 + 2 * 8 + (37 * 5 + 7) / 8);
+}
+
+TEST_CASE("bad quantized and f64 frames are rejected with reasons", "[protocols][codec]") {
+  const auto values = sample_values(16);
+  common::rng gen(6);
+  const auto sign = encode({sample_header(), compressor({.kind = compressor_kind::sign}, {16})(values, gen)});
+  const auto qsgd =
+      encode({sample_header(), compressor({.kind = compressor_kind::qsgd, .bits = 3}, {10, 6})(values, gen)});
+  std::vector<double> wide(values.begin(), values.end());
+  const auto f64 = encode({sample_header(), wide_payload(wide)});
+  const auto edited = [](std::vector<std::byte> f, auto&& change) {
+    change(f);
+    reseal(f);
+    return f;
+  };
+  // sign payload: u32 blocks | u32 size | f32 scale | 2 bytes of bits
+  CHECK(reason(edited(sign, [](auto& f) { poke<std::uint32_t>(f, 56, 0); })).find("block count") != std::string::npos);
+  CHECK(reason(edited(sign, [](auto& f) { poke<std::uint32_t>(f, 60, 15); })).find("add up") != std::string::npos);
+  CHECK(reason(edited(sign, [](auto& f) { poke<float>(f, 64, -1.f); })).find("scale") != std::string::npos);
+  CHECK(reason(edited(sign, [](auto& f) { poke<float>(f, 64, std::nanf("")); })).find("scale") != std::string::npos);
+  // qsgd payload: u32 bits first
+  CHECK(reason(edited(qsgd, [](auto& f) { poke<std::uint32_t>(f, 56, 9); })).find("bit width") != std::string::npos);
+  CHECK(reason(edited(qsgd, [](auto& f) { poke<std::uint32_t>(f, 56, 2); })).find("length") != std::string::npos);
+  // 16 entries x 4 bits = 8 bytes exactly: no padding; with 3 bits and 16
+  // entries there is none either, so build one with padding: 5 entries of sign.
+  const auto odd = encode({sample_header(), compressor({.kind = compressor_kind::sign}, {5})(sample_values(5), gen)});
+  CHECK(reason(edited(odd, [](auto& f) { f.back() |= std::byte{0x80}; })).find("padding") != std::string::npos);
+  CHECK(reason(edited(f64, [](auto& f) {
+          poke<double>(f, 56 + 8 * 3, std::numeric_limits<double>::infinity());
+        })).find("non-finite") != std::string::npos);
+  CHECK(reason(edited(f64, [](auto& f) { poke<std::uint32_t>(f, 48, 15); })).find("dense payload") !=
+        std::string::npos);
 }

@@ -97,3 +97,49 @@ TEST_CASE("error feedback eventually sends everything it was given", "[protocols
   const auto once = top_k(x, sizes, 0.05);
   CHECK(once.indices.size() == 3);
 }
+
+TEST_CASE("scaled sign keeps each tensor's L1 norm and signs; bf16 and f16 round to nearest",
+          "[protocols][compressor]") {
+  const std::vector<float> x{1.f, -3.f, 0.f, 2.f, -0.5f, 0.25f};
+  common::rng gen(1);
+  const auto p = compressor({.kind = compressor_kind::sign}, {4, 2})(x, gen);
+  const auto d = p.dense();
+  CHECK(d == std::vector<float>{1.5f, -1.5f, 1.5f, 1.5f, -0.375f, 0.375f});
+  const auto h = compressor({.kind = compressor_kind::f16}, {6})(std::vector<float>{1.0f / 3, 70000.f, -1e-8f}, gen);
+  CHECK(h.values[0] == Approx(1.0 / 3).epsilon(1.0 / 2048));
+  CHECK(h.values[1] == 65504.f);  // saturates
+  CHECK(h.values[2] == Approx(0).margin(1e-7));
+  const auto b = compressor({.kind = compressor_kind::bf16}, {1})(std::vector<float>{1.0f / 3}, gen);
+  CHECK(b.values[0] == Approx(1.0 / 3).epsilon(1.0 / 256));
+}
+
+TEST_CASE("QSGD is unbiased without the contractive scale and its levels fit its bits", "[protocols][compressor]") {
+  const auto x = random_vector(50, 9);
+  common::rng gen(2);
+  const compressor q({.kind = compressor_kind::qsgd, .bits = 2, .contractive = false}, {50});
+  std::vector<double> mean(50, 0.0);
+  const int draws = 4000;
+  for (int t = 0; t < draws; ++t) {
+    const auto p = q(x, gen);
+    for (auto c : p.codes) CHECK(std::abs(static_cast<int>(c)) <= 3);
+    const auto d = p.dense();
+    for (std::size_t i = 0; i < 50; ++i) mean[i] += d[i] / draws;
+  }
+  double norm = 0;
+  for (float v : x) norm += static_cast<double>(v) * v;
+  norm = std::sqrt(norm);
+  // The variance per entry is at most (norm / s)^2 / 4: 4 sigma of the mean.
+  for (std::size_t i = 0; i < 50; ++i) CHECK(mean[i] == Approx(x[i]).margin(4 * norm / 3 / 2 / std::sqrt(draws)));
+}
+
+TEST_CASE("each compressor reports exactly the bytes its frame takes", "[protocols][compressor]") {
+  const std::vector<std::size_t> sizes{300, 64, 10, 1};
+  const auto x = random_vector(375, 3);
+  common::rng gen(4);
+  for (auto kind : {compressor_kind::none, compressor_kind::bf16, compressor_kind::f16, compressor_kind::top_k,
+                    compressor_kind::random_k, compressor_kind::sign, compressor_kind::qsgd}) {
+    const auto p = compressor({.kind = kind, .keep = 0.01, .bits = 3}, sizes)(x, gen);
+    INFO("kind " << static_cast<int>(kind));
+    CHECK(encode({{}, p}).size() == frame_bytes(p));
+  }
+}

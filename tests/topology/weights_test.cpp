@@ -169,3 +169,62 @@ TEST_CASE("random schedules and graphs are seeded, valid and replayable", "[topo
   CHECK_FALSE(random_regular(5, 3, 1).ok());  // n d odd
   CHECK_FALSE(erdos_renyi(50, 0.001, 1, 10).ok());
 }
+
+TEST_CASE("Petersen and Dyck graphs are cubic with the spectral gaps of ALGORITHMS.md §9.2", "[topology]") {
+  const auto p = petersen();
+  const auto d = dyck();
+  for (const auto* g : {&p, &d}) {
+    for (std::int64_t i = 0; i < g->size(); ++i) CHECK(g->out_degree(i) == 3);
+    CHECK(g->strongly_connected());
+  }
+  CHECK(p.edge_count() == 15);
+  CHECK(d.edge_count() == 48);
+  CHECK(spectral_gap(uniform_weights(p)) == Approx(0.5).margin(1e-4));
+  CHECK(spectral_gap(uniform_weights(d)) == Approx(0.1464).margin(1e-4));
+}
+
+TEST_CASE("SGP's dynamic directed exponential graph gives one peer in and out per round", "[topology]") {
+  const auto s = dde_exponential(16);
+  // Phone book +1 -1 +2 -2 +4 -4 +8 (-8 = +8 mod 16): period 7.
+  for (std::int64_t t = 0; t < 14; ++t) {
+    const auto g = s->at(t);
+    for (std::int64_t i = 0; i < 16; ++i) {
+      CHECK(g.out_degree(i) == 1);
+      CHECK(g.in_degree(i) == 1);
+    }
+    const std::int64_t hops[] = {1, -1, 2, -2, 4, -4, 8};
+    CHECK(g.out_neighbors(0).front() == ((hops[t % 7] % 16) + 16) % 16);
+  }
+}
+
+TEST_CASE("the bipartite exponential graph pairs active odd agents with passive even ones", "[topology]") {
+  const auto s = bipartite_exponential(16);
+  REQUIRE(s.ok());
+  const std::int64_t hops[] = {1, 3, 5, 9};
+  for (std::int64_t t = 0; t < 8; ++t) {
+    const auto g = (*s)->at(t);
+    for (std::int64_t i = 0; i < 16; ++i) {
+      if (i % 2 == 0) {
+        CHECK(g.out_degree(i) == 0);
+      } else {
+        REQUIRE(g.out_degree(i) == 1);
+        CHECK(g.out_neighbors(i).front() == (i + hops[t % 4]) % 16);
+        CHECK(g.out_neighbors(i).front() % 2 == 0);
+      }
+    }
+  }
+  CHECK_FALSE(bipartite_exponential(15).ok());
+}
+
+TEST_CASE("a cyclic schedule takes its graphs in turn and rejects mixed sizes", "[topology]") {
+  auto s = cyclic({*ring(8), *complete(8), *chain(8)});
+  REQUIRE(s.ok());
+  CHECK((*s)->at(0).edge_count() == 8);
+  CHECK((*s)->at(1).edge_count() == 28);
+  CHECK((*s)->at(5).edge_count() == 7);
+  CHECK((*s)->at(6).edge_count() == 8);
+  const auto bad = cyclic({*ring(8), *ring(9)});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().message.find("differ in size") != std::string::npos);
+  CHECK_FALSE(cyclic({}).ok());
+}
