@@ -49,6 +49,19 @@ common::result<topology::graph> build(const topology_args& a) {
                                 "the social network (Davis Southern Women) has 32 agents");
     return davis_southern_women();
   }
+  if (a.kind == "petersen" || a.kind == "dyck") {
+    const std::int64_t size = a.kind == "petersen" ? 10 : 32;
+    if (a.n != size)
+      return common::make_error(common::errc::invalid_argument, "the " + a.kind + " graph has " + std::to_string(size) +
+                                                                    " agents; pass --n " + std::to_string(size));
+    return a.kind == "petersen" ? petersen() : dyck();
+  }
+  if (a.kind == "dde-exponential") return dde_exponential(a.n)->at(a.round);
+  if (a.kind == "bipartite-exponential") {
+    auto s = bipartite_exponential(a.n);
+    if (!s) return s.err();
+    return (*s)->at(a.round);
+  }
   if (a.kind == "erdos-renyi") return erdos_renyi(a.n, a.p, a.seed);
   if (a.kind == "regular") return random_regular(a.n, a.degree, a.seed);
   if (a.kind == "edges") return read_edge_list(a.file, false);
@@ -56,8 +69,8 @@ common::result<topology::graph> build(const topology_args& a) {
       common::errc::invalid_argument,
       "unknown topology '" + a.kind +
           "' (known: ring, directed-ring, chain, complete, star, torus, aketi-torus, exponential, "
-          "one-peer-exponential, random-peers, hypercube, binary-tree, social, erdos-renyi, regular, "
-          "edges)");
+          "one-peer-exponential, dde-exponential, bipartite-exponential, random-peers, hypercube, binary-tree, "
+          "social, petersen, dyck, erdos-renyi, regular, edges)");
 }
 
 int run(const topology_args& a) {
@@ -112,8 +125,8 @@ runner add_topology_command(CLI::App& cmd) {
   auto a = std::make_shared<topology_args>();
   cmd.add_option("--kind", a->kind,
                  "ring | directed-ring | chain | complete | star | torus | aketi-torus | exponential "
-                 "| one-peer-exponential | random-peers | hypercube | binary-tree | social | "
-                 "erdos-renyi | regular | edges")
+                 "| one-peer-exponential | dde-exponential | bipartite-exponential | random-peers | hypercube | "
+                 "binary-tree | social | petersen | dyck | erdos-renyi | regular | edges")
       ->capture_default_str();
   cmd.add_option("--n", a->n, "agents")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd.add_option("--weights", a->weights, "mh | choco | uniform | push (default: mh, or push when directed)");

@@ -62,6 +62,8 @@ expect_error "unknown topology" "unknown topology 'bogus'" topology --kind bogus
 expect_error "impossible topology" "power of two" topology --kind hypercube --n 12
 expect_error "weights for the wrong graph" "undirected" topology --kind directed-ring --weights mh
 expect_error "bad edge list" "expected two agent numbers" topology --kind edges --file "$tmp/fm/train-labels-idx1-ubyte"
+expect_error "fixed-size graph of another size" "has 10 agents" topology --kind petersen --n 12
+expect_error "bipartite graph of odd size" "even number of agents" topology --kind bipartite-exponential --n 15
 expect_error "no command" "" 
 
 echo "$failures failed"
