@@ -45,8 +45,6 @@ class neighbourhood : public algorithm {
     auto got = collect(inbox_, plan(), false, stats());
     mix(params(), plan().self_weight, got, gamma);
     for (std::size_t k = 0; k < got.peers.size(); ++k) models_[got.peers[k]] = got.messages[k].body.dense();
-    weights_.clear();
-    for (std::size_t k = 0; k < got.peers.size(); ++k) weights_[got.peers[k]] = got.weights[k];
   }
 
   // x <- x̃ - η d(g), with local momentum or QGM.
@@ -69,8 +67,6 @@ class neighbourhood : public algorithm {
   }
 
   const std::map<std::int64_t, std::vector<float>>& models() const { return models_; }
-  // w_ij of the neighbours whose model arrived this round.
-  const std::map<std::int64_t, double>& arrived_weights() const { return weights_; }
 
  private:
   local_sgd sgd_;
@@ -78,7 +74,6 @@ class neighbourhood : public algorithm {
   std::vector<float> d_, x_start_;
   inbox inbox_;
   std::map<std::int64_t, std::vector<float>> models_;
-  std::map<std::int64_t, double> weights_;
 };
 
 }  // namespace murmur::protocols::detail

@@ -14,14 +14,6 @@ namespace {
 
 constexpr std::int64_t dim = 8;
 
-std::vector<std::vector<float>> random_models(std::int64_t n, std::uint64_t seed) {
-  common::rng gen(seed);
-  std::vector<std::vector<float>> out(n, std::vector<float>(dim));
-  for (auto& x : out)
-    for (auto& v : x) v = static_cast<float>(gen.normal());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("DSGD in each step order reaches the least-squares optimum on ring, exponential and social graphs",
@@ -60,7 +52,7 @@ TEST_CASE("quasi-global momentum DSGD reaches the optimum on ring, exponential a
 TEST_CASE("all-reduce averages exactly and reaches the optimum at a constant step", "[protocols][dsgd]") {
   const auto problem = problem_for(16);
   // Pure averaging: one round gives every agent the exact mean.
-  const auto start = random_models(16, 4);
+  const auto start = random_models(16, dim, 4);
   network avg(
       16, dim, [](agent_context c) { return make_all_reduce(std::move(c), {}); }, start);
   avg.run(*topology::static_schedule(*topology::ring(16)), weight_rule::metropolis_hastings, 1, constant(0), nullptr);
@@ -79,7 +71,7 @@ TEST_CASE("all-reduce averages exactly and reaches the optimum at a constant ste
 
 TEST_CASE("DSGD with W = I is local SGD and with W = J/n is all-reduce SGD, step by step", "[protocols][dsgd]") {
   const auto problem = problem_for(8);
-  const auto start = random_models(8, 5);
+  const auto start = random_models(8, dim, 5);
   const dsgd_options options{.sgd = {.momentum = 0.9, .nesterov = true}};
   SECTION("W = I") {
     network net(
@@ -138,7 +130,7 @@ TEST_CASE("QGM with β = 0 is DSGD, and sends the same bytes", "[protocols][dsgd
 TEST_CASE("a missing DSGD message renormalises the weights and keeps a convex combination", "[protocols][dsgd]") {
   // Pure averaging with 30% loss: every model stays inside the hull of the
   // initial values, agents still agree, but the agreed value drifts from the mean.
-  const auto start = random_models(16, 6);
+  const auto start = random_models(16, dim, 6);
   network net(
       16, dim, [](agent_context c) { return make_dsgd(std::move(c), {}); }, start);
   net.faults_.drop = 0.3;

@@ -14,21 +14,6 @@ namespace {
 
 constexpr std::int64_t dim = 8;
 
-std::vector<std::vector<float>> random_models(std::int64_t n, std::uint64_t seed) {
-  common::rng gen(seed);
-  std::vector<std::vector<float>> out(n, std::vector<float>(dim));
-  for (auto& x : out)
-    for (auto& v : x) v = static_cast<float>(gen.normal());
-  return out;
-}
-
-std::vector<double> mean_of(const std::vector<std::vector<float>>& xs) {
-  std::vector<double> m(dim, 0.0);
-  for (const auto& x : xs)
-    for (std::int64_t k = 0; k < dim; ++k) m[k] += x[k] / static_cast<double>(xs.size());
-  return m;
-}
-
 }  // namespace
 
 TEST_CASE("CHOCO with the identity compressor and γ = 1 is DSGD", "[protocols][choco]") {
@@ -86,7 +71,7 @@ TEST_CASE("CHOCO with sign (ring, exponential, social), top-k, random-k and QSGD
 
 TEST_CASE("a late CHOCO message is applied when it comes; a lost one is counted and leaves a lasting error",
           "[protocols][choco]") {
-  const auto start = random_models(16, 3);
+  const auto start = random_models(16, dim, 3);
   const auto disagreement = [&](network& net) {
     double worst = 0;
     for (int i = 0; i < 16; ++i)
@@ -220,7 +205,7 @@ TEST_CASE("RelaySum/Model and RelaySum/Grad reach the optimum on a chain and a b
 TEST_CASE("AD-PSGD's pairwise averages keep the sum and reach the optimum on the bipartite exponential graph",
           "[protocols][ad_psgd]") {
   const auto schedule = *topology::bipartite_exponential(16);
-  const auto start = random_models(16, 9);
+  const auto start = random_models(16, dim, 9);
   const auto mean = mean_of(start);
   network avg(
       16, dim, [](agent_context c) { return make_ad_psgd(std::move(c), {}); }, start);

@@ -278,6 +278,24 @@ inline double worst_error(const network& net, const least_squares& problem) {
   return worst;
 }
 
+// n models of `dim` entries drawn from N(0, scale²), seeded.
+inline std::vector<std::vector<float>> random_models(std::int64_t n, std::int64_t dim, std::uint64_t seed,
+                                                     double scale = 1.0) {
+  common::rng gen(seed);
+  std::vector<std::vector<float>> out(n, std::vector<float>(dim));
+  for (auto& x : out)
+    for (auto& v : x) v = static_cast<float>(gen.normal() * scale);
+  return out;
+}
+
+// The entry-wise mean of the models, in f64.
+inline std::vector<double> mean_of(const std::vector<std::vector<float>>& xs) {
+  std::vector<double> m(xs.front().size(), 0.0);
+  for (const auto& x : xs)
+    for (std::size_t k = 0; k < m.size(); ++k) m[k] += x[k] / static_cast<double>(xs.size());
+  return m;
+}
+
 // The problem of every convergence test: 8 unknowns, 32 rows per agent, local
 // optima spread by 0.3 around the common centre.
 inline least_squares problem_for(std::int64_t agents, std::uint64_t seed = 3) {

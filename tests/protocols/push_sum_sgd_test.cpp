@@ -14,21 +14,6 @@ namespace {
 
 constexpr std::int64_t dim = 8;
 
-std::vector<std::vector<float>> random_models(std::int64_t n, std::uint64_t seed) {
-  common::rng gen(seed);
-  std::vector<std::vector<float>> out(n, std::vector<float>(dim));
-  for (auto& x : out)
-    for (auto& v : x) v = static_cast<float>(gen.normal() * 5);
-  return out;
-}
-
-std::vector<double> mean_of(const std::vector<std::vector<float>>& xs) {
-  std::vector<double> m(dim, 0.0);
-  for (const auto& x : xs)
-    for (std::int64_t k = 0; k < dim; ++k) m[k] += x[k] / static_cast<double>(xs.size());
-  return m;
-}
-
 // Σ_i x_i (numerators) and Σ_i w_i.
 std::pair<std::vector<double>, double> mass(network& net) {
   std::vector<double> x(dim, 0.0);
@@ -67,7 +52,7 @@ TEST_CASE("SGP reaches the least-squares optimum on directed and time-varying gr
 }
 
 TEST_CASE("push-sum keeps the total mass every round, and w moves on irregular graphs", "[protocols][push_sum]") {
-  const auto start = random_models(16, 1);
+  const auto start = random_models(16, dim, 1, 5);
   const auto initial = mean_of(start);
   network net(
       16, dim, [](agent_context c) { return make_push_sum_sgd(std::move(c), {}); }, start);
@@ -87,7 +72,7 @@ TEST_CASE("push-sum keeps the total mass every round, and w moves on irregular g
 
 TEST_CASE("with 30% message loss running-sum push-sum still reaches the exact mean and plain push-sum does not",
           "[protocols][push_sum]") {
-  const auto start = random_models(16, 2);
+  const auto start = random_models(16, dim, 2, 5);
   const auto initial = mean_of(start);
   double error[2];
   for (bool running : {false, true}) {
@@ -118,7 +103,7 @@ TEST_CASE("overlap SGP with messages late by up to 2 exchanges converges and con
   for (int i = 0; i < 16; ++i) stale = std::max(stale, net.agent(i).counters().staleness_max);
   CHECK(stale == 2);
   // Pure averaging: once the late messages are in, Σ x and Σ w are as at the start.
-  const auto start = random_models(16, 3);
+  const auto start = random_models(16, dim, 3, 5);
   network avg(
       16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); }, start);
   avg.faults_.max_delay = 2;
@@ -161,7 +146,7 @@ TEST_CASE("Sparse-Push conserves mass with any compressor and its average conver
     auto options = sgp;
     options.compression = {.kind = kind, .keep = 0.3, .bits = 4};
     options.gamma = 0.02;
-    const auto start = random_models(16, 5);
+    const auto start = random_models(16, dim, 5, 5);
     network avg(
         16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); }, start, tensors);
     avg.run(*topology::one_peer_exponential(16), weight_rule::push, 50, constant(0), nullptr);
