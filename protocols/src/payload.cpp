@@ -83,12 +83,33 @@ std::size_t payload::wire_bytes() const {
   return 0;
 }
 
+// Bit-level conversions (clang 14 has no _Float16 on x86-64 without AVX-512 FP16).
 std::uint16_t to_f16_bits(float f) {
   if (std::isfinite(f)) f = std::clamp(f, -65504.f, 65504.f);
-  return std::bit_cast<std::uint16_t>(static_cast<_Float16>(f));
+  auto u = std::bit_cast<std::uint32_t>(f);
+  const auto sign = static_cast<std::uint16_t>((u >> 16) & 0x8000u);
+  u &= 0x7fffffffu;
+  if (u >= 0x47800000u) return sign | (u > 0x7f800000u ? 0x7e00u : 0x7c00u);  // NaN, inf
+  if (u < 0x38800000u) {
+    // Subnormal or zero: |f| * 2^24 rounded to the nearest even integer (exact scaling).
+    const float scaled = std::bit_cast<float>(u) * 16777216.f;
+    return static_cast<std::uint16_t>(sign | static_cast<std::uint16_t>(std::nearbyint(scaled)));
+  }
+  // Normal: re-bias the exponent (127 -> 15) and round the 13 dropped bits to nearest even.
+  u += 0xc8000fffu + ((u >> 13) & 1u);
+  return static_cast<std::uint16_t>(sign | (u >> 13));
 }
 
-float from_f16_bits(std::uint16_t h) { return static_cast<float>(std::bit_cast<_Float16>(h)); }
+float from_f16_bits(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  if (exponent == 0) {
+    const float v = static_cast<float>(mantissa) * 5.9604644775390625e-8f;  // 2^-24
+    return sign ? -v : v;
+  }
+  if (exponent == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
 
 std::uint16_t to_bf16_bits(float f) {
   const auto u = std::bit_cast<std::uint32_t>(f);

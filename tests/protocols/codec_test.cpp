@@ -210,3 +210,17 @@ TEST_CASE("bad quantized and f64 frames are rejected with reasons", "[protocols]
   CHECK(reason(edited(f64, [](auto& f) { poke<std::uint32_t>(f, 48, 15); })).find("dense payload") !=
         std::string::npos);
 }
+
+TEST_CASE("f16 conversion rounds to nearest even, keeps subnormals and round-trips every half", "[protocols][codec]") {
+  // Every finite half converts to float and back unchanged.
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    if ((h & 0x7c00u) == 0x7c00u) continue;  // inf and NaN
+    CHECK(to_f16_bits(from_f16_bits(static_cast<std::uint16_t>(h))) == h);
+  }
+  CHECK(from_f16_bits(to_f16_bits(1.0f)) == 1.0f);
+  CHECK(to_f16_bits(1.0f + 1.0f / 2048) == to_f16_bits(1.0f));                          // a tie rounds to even
+  CHECK(to_f16_bits(1.0f + 3.0f / 2048) == to_f16_bits(1.0f) + 2);                      // a tie rounds to even (up)
+  CHECK(from_f16_bits(to_f16_bits(5.9604644775390625e-8f)) == 5.9604644775390625e-8f);  // the smallest subnormal
+  CHECK(from_f16_bits(to_f16_bits(1e30f)) == 65504.f);                                  // saturates
+  CHECK(from_f16_bits(to_f16_bits(-1e30f)) == -65504.f);
+}
