@@ -12,7 +12,8 @@ trainer::trainer(model& m, const dataset& train, std::vector<std::int64_t> shard
       clock_(clock),
       loader_(train, std::move(shard), opt.batch, opt.augment, opt.seed, opt.threads),
       sgd_(m.parameters().size(), opt.optimizer),
-      eval_arena_(opt.threads < 1 ? 1 : opt.threads) {}
+      eval_arena_(opt.threads < 1 ? 1 : opt.threads),
+      evaluator_(opt.eval_batch, opt.threads) {}
 
 epoch_result trainer::train_epoch(const progress_fn& progress) {
   epoch_result r;
@@ -63,21 +64,25 @@ void trainer::calibrate(std::int64_t batches) {
   ctx.end_calibration();
 }
 
-eval_result trainer::evaluate(const dataset& test, mode m) {
+eval_result trainer::evaluate(const dataset& test, mode m) { return evaluator_.run(model_, test, m); }
+
+evaluator::evaluator(std::int64_t batch, int threads) : batch_(batch), arena_(threads < 1 ? 1 : threads) {}
+
+eval_result evaluator::run(model& m, const dataset& test, mode how, std::int64_t limit) {
   eval_result r;
-  const std::int64_t total = test.size();
+  const std::int64_t total = limit > 0 ? std::min(limit, test.size()) : test.size();
   std::vector<std::int64_t> all(total);
   std::iota(all.begin(), all.end(), 0);
   double loss_sum = 0;
   std::int64_t correct = 0;
-  for (std::int64_t at = 0; at < total; at += opt_.eval_batch) {
-    const auto n = std::min(opt_.eval_batch, total - at);
+  for (std::int64_t at = 0; at < total; at += batch_) {
+    const auto n = std::min(batch_, total - at);
     const dims want{n, test.channels, test.height, test.width};
-    if (eval_images_.shape() != want) eval_images_ = tensor(want, dtype::f32, layout::nhwc);
-    eval_labels_.resize(n);
-    assemble_batch(test, std::span(all).subspan(at, n), eval_images_, eval_labels_, {}, 0, eval_arena_);
-    const tensor& logits = model_.forward(eval_images_, m);
-    const auto l = loss_.compute(logits, eval_labels_, /*want_gradient=*/false);
+    if (images_.shape() != want) images_ = tensor(want, dtype::f32, layout::nhwc);
+    labels_.resize(n);
+    assemble_batch(test, std::span(all).subspan(at, n), images_, labels_, {}, 0, arena_);
+    const tensor& logits = m.forward(images_, how);
+    const auto l = loss_.compute(logits, labels_, /*want_gradient=*/false);
     loss_sum += l.loss * static_cast<double>(n);
     correct += l.correct;
   }

@@ -36,6 +36,21 @@ struct epoch_result {
   double train_seconds = 0, images_per_second = 0;
 };
 
+// Evaluation of a model over (the first `limit` samples of) a test set, with
+// its own batch buffers. Not thread-safe; one per model.
+class evaluator {
+ public:
+  evaluator(std::int64_t batch, int threads);
+  eval_result run(model& m, const dataset& test, mode how = mode::eval, std::int64_t limit = 0);
+
+ private:
+  std::int64_t batch_;
+  softmax_cross_entropy loss_;
+  tensor images_;
+  std::vector<std::int32_t> labels_;
+  tbb::task_arena arena_;
+};
+
 // Called after every step: (step within the epoch, steps per epoch, running mean loss).
 using progress_fn = std::function<void(std::int64_t, std::int64_t, double)>;
 
@@ -73,6 +88,7 @@ class trainer {
   tensor eval_images_;
   std::vector<std::int32_t> eval_labels_;
   tbb::task_arena eval_arena_;
+  evaluator evaluator_;
 };
 
 }  // namespace murmur::nn
