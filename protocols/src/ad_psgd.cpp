@@ -20,7 +20,8 @@ class ad_psgd final : public algorithm {
 
  protected:
   std::vector<request> plan_steps() override {
-    request exchange{.kind = step_kind::exchange, .messages = message_kind::model, .wait = !plan().out.empty()};
+    // The active side awaits the reply (kind update); the passive side awaits nothing.
+    request exchange{.kind = step_kind::exchange, .messages = message_kind::update, .wait = !plan().out.empty()};
     if (!plan().out.empty()) exchange.from = {plan().out.front().peer};
     if (plan().gossip_only) return {exchange};
     return {{.kind = step_kind::gradient}, exchange};
