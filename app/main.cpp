@@ -21,12 +21,14 @@ int main(int argc, char** argv) {
   using namespace murmur::app;
   CLI::App app{"murmur: decentralized deep learning on CPUs"};
   app.require_subcommand(1);
+  auto* run = app.add_subcommand("run", "a decentralized training run described by one TOML file");
   auto* train = app.add_subcommand("train", "train one model on one data set");
   auto* bench = app.add_subcommand("bench", "measure speed");
   bench->require_subcommand(1);
   auto* bench_train = bench->add_subcommand("train", "training throughput on random data (forward, backward, step)");
   auto* bench_infer = bench->add_subcommand("infer", "inference throughput on random data (f32, bf16 or int8)");
   auto* partition = app.add_subcommand("partition", "split a training set over agents and print each agent's labels");
+  const runner run_run = add_run_command(*run);
   const runner run_train = add_train_command(*train);
   const runner run_bench = add_bench_command(*bench_train, false);
   const runner run_infer = add_bench_command(*bench_infer, true);
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (run->parsed()) return run_run();
     if (train->parsed()) return run_train();
     if (bench_train->parsed()) return run_bench();
     if (bench_infer->parsed()) return run_infer();

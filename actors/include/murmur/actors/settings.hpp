@@ -20,10 +20,10 @@ enum class run_mode { sync, async };
 
 struct run_settings {
   std::uint64_t seed = 1;
-  double epochs = 5;         // epochs of each agent's shard; ignored when rounds > 0
-  std::int64_t rounds = 0;   // total rounds (0: from epochs)
+  double epochs = 5;        // epochs of each agent's shard; ignored when rounds > 0
+  std::int64_t rounds = 0;  // total rounds (0: from epochs)
   run_mode mode = run_mode::sync;
-  int threads = 0;           // scheduler threads (0: the cores of the machine)
+  int threads = 0;  // scheduler threads (0: the cores of the machine)
 };
 
 struct data_settings {
@@ -43,7 +43,16 @@ struct model_settings {
 };
 
 enum class algorithm_kind {
-  dsgd, all_reduce, push_sum, choco, gut, gradient_tracking, relaysum, ad_psgd, ngm, ccl,
+  dsgd,
+  all_reduce,
+  push_sum,
+  choco,
+  gut,
+  gradient_tracking,
+  relaysum,
+  ad_psgd,
+  ngm,
+  ccl,
 };
 
 struct protocol_settings {
@@ -84,14 +93,14 @@ struct network_settings {
 };
 
 struct fault_settings {
-  double drop = 0;          // probability per frame
-  double delay_ms = 0;      // fixed delay per frame
-  double jitter_ms = 0;     // + uniform [0, jitter)
-  double duplicate = 0;     // probability a frame is sent twice
-  double reorder = 0;       // probability a frame is held back by an extra jitter
-  double bandwidth_mbps = 0;  // per link; 0: unlimited
+  double drop = 0;                       // probability per frame
+  double delay_ms = 0;                   // fixed delay per frame
+  double jitter_ms = 0;                  // + uniform [0, jitter)
+  double duplicate = 0;                  // probability a frame is sent twice
+  double reorder = 0;                    // probability a frame is held back by an extra jitter
+  double bandwidth_mbps = 0;             // per link; 0: unlimited
   std::vector<std::int64_t> stragglers;  // agents that compute slower
-  double slowdown = 1.0;    // their compute time factor
+  double slowdown = 1.0;                 // their compute time factor
   std::uint64_t seed = 7;
 };
 

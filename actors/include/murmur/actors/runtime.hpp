@@ -1,0 +1,46 @@
+#pragma once
+
+// One run of N agents in this process: data, partition, schedule, ZeroMQ
+// transport, the agent actors and the monitor, from `settings`.
+
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "murmur/actors/settings.hpp"
+#include "murmur/common/clock.hpp"
+#include "murmur/common/result.hpp"
+
+namespace murmur::actors {
+
+struct evaluation {
+  std::uint64_t round = 0;
+  double epoch = 0, wall_time_s = 0;
+  double average_accuracy = 0;      // of the averaged model, full test set
+  double mean_agent_accuracy = -1;  // mean of the agents' own models (-1: not evaluated)
+  double consensus_distance = 0, train_loss = 0;
+  std::uint64_t bytes_sent = 0, messages_dropped = 0, messages_rejected = 0;
+};
+
+struct run_summary {
+  std::vector<evaluation> evaluations;
+  std::int64_t agents = 0, rounds = 0, rounds_per_epoch = 0;
+  double wall_time_s = 0;
+  std::uint64_t misrouted = 0;
+  bool interrupted = false;
+};
+
+struct run_io {
+  std::FILE* metrics = nullptr;                                 // JSON Lines (nullptr: none)
+  std::function<void(const evaluation&)> on_eval;               // after each evaluation (from the monitor's thread)
+  std::function<void(std::int64_t, std::int64_t)> on_progress;  // (agent rounds done, total), from the caller's thread
+  const std::atomic<bool>* interrupt = nullptr;                 // set (e.g. by SIGINT) to stop and drain
+  const common::clock* clock = nullptr;                         // nullptr: steady clock
+  std::string run_id;                                           // names inproc/ipc endpoints (default: the pid)
+};
+
+common::result<run_summary> run(const settings& s, const run_io& io);
+
+}  // namespace murmur::actors

@@ -1,0 +1,173 @@
+#include "agent_actor.hpp"
+
+#include <chrono>
+
+#include "murmur/protocols/codec.hpp"
+
+namespace murmur::actors {
+namespace {
+
+using self_ptr = caf::stateful_actor<agent_state>*;
+
+caf::timespan seconds(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(std::max(0.0, s)));
+}
+
+void drive(self_ptr self);
+
+// Encodes the agent's outgoing frames and passes them through the fault layer.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  for (auto& f : st.core->take_outgoing()) {
+    const auto to = static_cast<std::int64_t>(f.header.receiver);
+    auto bytes = protocols::encode(f);
+    if (!st.faults->active()) {
+      if (!st.net->send(st.core->id(), to, std::move(bytes))) ++st.core->dropped;
+      continue;
+    }
+    const auto d = st.faults->decide(to, bytes.size(), st.clock->now_s());
+    if (d.delays_s.empty()) {
+      ++st.core->dropped;
+      continue;
+    }
+    auto shared = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+    for (double delay : d.delays_s) {
+      if (delay <= 0) {
+        if (!st.net->send(st.core->id(), to, *shared)) ++st.core->dropped;
+      } else {
+        self->delayed_send(self, seconds(delay), send_atom::value, delayed_frame{to, shared});
+      }
+    }
+  }
+}
+
+bool satisfied(agent_state& st) {
+  const auto& heard = st.arrived[{st.core->round(), static_cast<int>(st.awaited_kind)}];
+  for (auto peer : st.awaited)
+    if (!heard.contains(peer)) return false;
+  return true;
+}
+
+void report(self_ptr self, bool final) {
+  auto& st = self->state;
+  agent_report r;
+  r.metrics = st.core->report();
+  if (final || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
+    const auto e = st.core->evaluate(st.cfg->output.eval_samples);
+    r.metrics.test_accuracy = e.accuracy;
+    r.metrics.test_loss = e.loss;
+  }
+  const auto p = st.core->params();
+  r.params = std::make_shared<const std::vector<float>>(p.begin(), p.end());
+  self->send(st.monitor, report_atom::value, std::move(r));
+}
+
+void round_done(self_ptr self) {
+  auto& st = self->state;
+  st.core->end_round();
+  st.arrived.erase(st.arrived.begin(), st.arrived.lower_bound({st.core->round(), 0}));
+  const bool finished = st.core->finished() || st.stopping;
+  if (finished || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
+    report(self, finished);
+    while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
+  }
+  if (finished) {
+    st.done = true;
+    self->send(st.monitor, finished_atom::value, st.core->id());
+    return;
+  }
+  // Yield to the mailbox (frames, stop) before the next round.
+  self->send(self, next_atom::value);
+}
+
+void drive(self_ptr self) {
+  auto& st = self->state;
+  const bool straggler = st.faults->slowdown() > 1.0;
+  for (;;) {
+    const auto& r = st.core->advance(straggler);
+    if (r.kind == protocols::step_kind::gradient) {
+      // A straggler takes (slowdown - 1) x its compute time longer.
+      st.paused = true;
+      self->delayed_send(self, seconds((st.faults->slowdown() - 1.0) * st.core->last_compute_seconds()),
+                         resume_atom::value, ++st.token);
+      return;
+    }
+    if (r.kind == protocols::step_kind::done) {
+      round_done(self);
+      return;
+    }
+    flush(self);
+    st.awaited = {r.from.begin(), r.from.end()};
+    st.awaited_kind = r.messages;
+    if (st.cfg->run.mode == run_mode::async || !r.wait || satisfied(st)) {
+      st.core->complete_exchange();
+      flush(self);
+      continue;
+    }
+    st.waiting = true;
+    self->delayed_send(self, seconds(st.cfg->network.timeout_ms * 1e-3), timeout_atom::value, ++st.token);
+    return;
+  }
+}
+
+void start_round(self_ptr self) {
+  auto& st = self->state;
+  if (st.done) return;
+  st.core->begin_round();
+  drive(self);
+}
+
+void finish_wait(self_ptr self) {
+  auto& st = self->state;
+  st.waiting = false;
+  st.core->complete_exchange();
+  flush(self);
+  drive(self);
+}
+
+}  // namespace
+
+caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
+  auto& st = self->state;
+  st.core = std::move(args->core);
+  st.net = args->net;
+  st.monitor = args->monitor;
+  st.cfg = args->cfg;
+  st.clock = args->clock;
+  st.faults = std::make_unique<fault_injector>(st.cfg->faults, st.core->id());
+  st.next_eval_epoch = st.cfg->output.eval_every_epochs;
+  return {
+      [=](start_atom) { start_round(self); },
+      [=](next_atom) { start_round(self); },
+      [=](frame_atom, const wire_bytes& w) {
+        auto& st = self->state;
+        auto f = protocols::decode(w.bytes);
+        if (!f) {
+          ++st.core->rejected;
+          return;
+        }
+        st.arrived[{f->header.round, static_cast<int>(f->header.kind)}].insert(f->header.sender);
+        st.core->receive(std::move(*f));
+        flush(self);
+        if (st.waiting && satisfied(st)) finish_wait(self);
+      },
+      [=](timeout_atom, std::uint64_t token) {
+        auto& st = self->state;
+        if (st.waiting && token == st.token) finish_wait(self);
+      },
+      [=](resume_atom, std::uint64_t token) {
+        auto& st = self->state;
+        if (st.paused && token == st.token) {
+          st.paused = false;
+          drive(self);
+        }
+      },
+      [=](send_atom, const delayed_frame& d) {
+        auto& st = self->state;
+        if (!st.net->send(st.core->id(), d.to, *d.bytes)) ++st.core->dropped;
+      },
+      [=](stop_atom) { self->state.stopping = true; },
+  };
+}
+
+}  // namespace murmur::actors

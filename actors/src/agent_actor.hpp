@@ -1,0 +1,46 @@
+#pragma once
+
+// The agent actor: a thin shell around agent_core that schedules its steps,
+// routes frames through the fault layer to the transport, waits (sync mode)
+// for in-neighbours up to a timeout, and reports to the monitor.
+
+#include <caf/all.hpp>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "agent_core.hpp"
+#include "messages.hpp"
+#include "murmur/actors/faults.hpp"
+#include "murmur/common/clock.hpp"
+
+namespace murmur::actors {
+
+struct agent_args {
+  std::unique_ptr<agent_core> core;
+  transport* net = nullptr;
+  caf::actor monitor;
+  const settings* cfg = nullptr;
+  const common::clock* clock = nullptr;
+};
+
+struct agent_state {
+  std::unique_ptr<agent_core> core;
+  transport* net = nullptr;
+  caf::actor monitor;
+  const settings* cfg = nullptr;
+  const common::clock* clock = nullptr;
+  std::unique_ptr<fault_injector> faults;
+  bool waiting = false, paused = false, stopping = false, done = false;
+  std::uint64_t token = 0;
+  protocols::message_kind awaited_kind = protocols::message_kind::model;
+  std::set<std::int64_t> awaited;
+  // (round, kind) -> senders heard from, for the exchange wait.
+  std::map<std::pair<std::uint64_t, int>, std::set<std::int64_t>> arrived;
+  double next_eval_epoch = 0;
+  static inline const char* name = "murmur-agent";
+};
+
+caf::behavior agent_actor(caf::stateful_actor<agent_state>* self, std::shared_ptr<agent_args> args);
+
+}  // namespace murmur::actors

@@ -1,0 +1,110 @@
+#pragma once
+
+// One agent without its actor shell: model replica, data shard, protocol
+// state, counters. The actor drives it: begin a round, advance through the
+// compute steps to the next exchange, hand it frames, complete exchanges.
+// Single-threaded: used by one actor.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "murmur/actors/settings.hpp"
+#include "murmur/nn/batches.hpp"
+#include "murmur/nn/loss.hpp"
+#include "murmur/nn/model.hpp"
+#include "murmur/nn/trainer.hpp"
+#include "murmur/protocols/algorithm.hpp"
+#include "murmur/topology/schedule.hpp"
+
+namespace murmur::actors {
+
+// What every agent of a process shares (read-only during the run).
+struct shared_run {
+  const settings* cfg = nullptr;
+  const nn::dataset* train = nullptr;
+  const nn::dataset* test = nullptr;
+  const topology::schedule* schedule = nullptr;
+  std::int64_t agents = 0;
+  std::int64_t rounds = 0;            // total
+  std::int64_t rounds_per_epoch = 1;  // of the smallest shard (all agents step together)
+  int model_threads = 1;
+  std::atomic<std::int64_t>* rounds_done = nullptr;  // summed over agents, for progress
+};
+
+struct agent_metrics {
+  std::int64_t agent = 0;
+  std::uint64_t round = 0;
+  double epoch = 0;
+  double train_loss = 0;  // mean over the rounds since the last report
+  double test_accuracy = -1, test_loss = -1;
+  protocols::protocol_counters counters;
+  std::uint64_t messages_dropped = 0;   // by faults or a full queue
+  std::uint64_t messages_rejected = 0;  // frames the decoder refused
+  double compute_seconds = 0;
+};
+
+common::result<std::unique_ptr<protocols::algorithm>> make_protocol(const protocol_settings& p,
+                                                                    const protocols::sgd_options& optimizer,
+                                                                    protocols::agent_context context);
+
+class agent_core {
+ public:
+  static common::result<std::unique_ptr<agent_core>> create(std::int64_t id, const shared_run& run,
+                                                            std::vector<std::int64_t> shard);
+
+  std::int64_t id() const { return id_; }
+  std::uint64_t round() const { return round_; }
+  bool finished() const { return static_cast<std::int64_t>(round_) >= run_.rounds; }
+  double epoch() const { return static_cast<double>(round_) / static_cast<double>(run_.rounds_per_epoch); }
+
+  // Starts the current round. REQUIRES: !finished().
+  void begin_round();
+  // Runs compute steps until an exchange (returned, not completed) or the
+  // end of the round (kind done). With `pause_after_gradient` it also
+  // returns right after each gradient step (kind gradient, completed), so a
+  // straggler can wait before going on.
+  const protocols::request& advance(bool pause_after_gradient);
+  void complete_exchange() { alg_->complete(); }
+  // After done: the next round.
+  void end_round() {
+    ++round_;
+    if (run_.rounds_done) run_.rounds_done->fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::vector<protocols::frame> take_outgoing() { return alg_->take_outgoing(); }
+  // A frame from the wire (already decoded).
+  void receive(protocols::frame f) { alg_->receive(std::move(f)); }
+
+  // The model to evaluate (push-sum: de-biased).
+  std::span<const float> params() { return alg_->params(); }
+  nn::eval_result evaluate(std::int64_t limit);
+  agent_metrics report();
+  const protocols::protocol_counters& counters() const { return alg_->counters(); }
+  double last_compute_seconds() const { return last_compute_s_; }
+  std::uint64_t dropped = 0, rejected = 0;
+
+ private:
+  agent_core(std::int64_t id, const shared_run& run) : id_(id), run_(run) {}
+  double gradient_step();  // returns the loss
+  void cross_gradients();
+
+  std::int64_t id_;
+  const shared_run& run_;
+  std::unique_ptr<nn::model> model_, scratch_;
+  std::unique_ptr<nn::batch_loader> loader_;
+  std::unique_ptr<nn::evaluator> evaluator_;
+  std::unique_ptr<protocols::algorithm> alg_;
+  nn::softmax_cross_entropy loss_;
+  const nn::tensor* images_ = nullptr;
+  std::span<const std::int32_t> labels_;
+  std::uint64_t round_ = 0;
+  std::int64_t loader_epoch_ = -1;
+  double loss_sum_ = 0;
+  std::int64_t loss_count_ = 0;
+  double last_compute_s_ = 0, compute_total_s_ = 0;
+};
+
+}  // namespace murmur::actors

@@ -1,0 +1,50 @@
+#pragma once
+
+// The monitor: collects the agents' reports, evaluates the averaged model on
+// the test set whenever every agent has reported for an evaluation round,
+// writes one JSON Lines record per agent and one for the average, prints
+// progress, and ends the run when every agent has finished.
+
+#include <caf/all.hpp>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "messages.hpp"
+#include "murmur/common/clock.hpp"
+#include "murmur/nn/model.hpp"
+#include "murmur/nn/trainer.hpp"
+
+namespace murmur::actors {
+
+struct round_record {
+  std::uint64_t round = 0;
+  double epoch = 0, wall_time_s = 0;
+  double average_accuracy = 0, average_loss = 0, mean_agent_accuracy = -1, consensus_distance = 0;
+  double train_loss = 0;
+  std::uint64_t bytes_sent = 0, messages_dropped = 0, messages_rejected = 0;
+};
+
+struct monitor_args {
+  std::int64_t agents = 0;
+  std::unique_ptr<nn::model> model;  // for the averaged parameters
+  const nn::dataset* test = nullptr;
+  std::FILE* metrics = nullptr;  // JSON Lines
+  const common::clock* clock = nullptr;
+  double start_s = 0;
+  std::function<void(const round_record&)> on_record;  // progress and summary
+  std::function<void()> on_finished;
+};
+
+struct monitor_state {
+  std::shared_ptr<monitor_args> args;
+  std::unique_ptr<nn::evaluator> evaluator;
+  std::map<std::uint64_t, std::vector<agent_report>> pending;
+  std::int64_t finished = 0;
+  static inline const char* name = "murmur-monitor";
+};
+
+caf::behavior monitor_actor(caf::stateful_actor<monitor_state>* self, std::shared_ptr<monitor_args> args);
+
+}  // namespace murmur::actors

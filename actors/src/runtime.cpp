@@ -1,0 +1,190 @@
+#include "murmur/actors/runtime.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <caf/all.hpp>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "agent_actor.hpp"
+#include "monitor_actor.hpp"
+#include "murmur/nn/dataset.hpp"
+#include "murmur/topology/catalogue.hpp"
+
+namespace murmur::actors {
+namespace {
+
+using common::errc;
+using common::make_error;
+
+common::status check_topology(const settings& s, const topology::schedule& schedule) {
+  // Every round's graph must take the configured weights (checked on the
+  // first rounds; schedules keep their kind).
+  for (std::int64_t t = 0; t < 4; ++t) {
+    auto w = protocols::weights_for(schedule.at(t), s.topology.weights);
+    if (!w) return make_error(errc::invalid_argument, "[topology] weights: " + w.err().message);
+  }
+  const auto g = schedule.at(0);
+  const auto kind = s.protocol.algorithm;
+  const bool needs_undirected = kind == algorithm_kind::choco || kind == algorithm_kind::gut ||
+                                kind == algorithm_kind::ngm || kind == algorithm_kind::relaysum;
+  if (needs_undirected && g.directed())
+    return make_error(errc::invalid_argument, std::string("[protocol] algorithm = \"") + to_string(kind) +
+                                                  "\" needs an undirected graph; [topology] kind = \"" +
+                                                  s.topology.kind + "\" is directed");
+  if (kind == algorithm_kind::relaysum && g.edge_count() != g.size() - 1)
+    return make_error(errc::invalid_argument,
+                      "[protocol] algorithm = \"relaysum\" needs a spanning tree (chain or binary-tree)");
+  if (kind == algorithm_kind::ad_psgd && s.topology.kind != "bipartite-exponential")
+    return make_error(errc::invalid_argument,
+                      "[protocol] algorithm = \"ad-psgd\" pairs agents on kind = \"bipartite-exponential\"");
+  return {};
+}
+
+}  // namespace
+
+common::result<run_summary> run(const settings& s, const run_io& io) {
+  common::steady_clock steady;
+  const common::clock& clock = io.clock ? *io.clock : steady;
+  const double start = clock.now_s();
+  const auto n = s.topology.agents;
+
+  auto data = nn::load_dataset(s.data.dataset, s.data.path);
+  if (!data) return data.err();
+  auto& train = data->train;
+  if (s.data.train_limit > 0 && s.data.train_limit < train.size()) {
+    train.labels.resize(static_cast<std::size_t>(s.data.train_limit));
+    train.images.resize(static_cast<std::size_t>(s.data.train_limit * train.sample_bytes()));
+  }
+  auto popts = s.data.partition;
+  popts.agents = n;
+  popts.seed = s.run.seed;
+  auto parts = nn::make_partition(train.labels, train.classes, popts);
+  if (!parts) return parts.err();
+
+  auto schedule = topology::make_schedule({.kind = s.topology.kind,
+                                           .n = n,
+                                           .degree = s.topology.degree,
+                                           .p = s.topology.p,
+                                           .seed = s.run.seed,
+                                           .file = s.topology.file});
+  if (!schedule) return make_error(schedule.err().code, "[topology] " + schedule.err().message);
+  if ((*schedule)->size() != n)
+    return make_error(errc::invalid_argument, "[topology] the graph has " + std::to_string((*schedule)->size()) +
+                                                  " agents, agents = " + std::to_string(n));
+  if (auto ok = check_topology(s, **schedule); !ok) return ok.err();
+
+  std::size_t smallest = train.labels.size();
+  for (const auto& shard : parts->shards) smallest = std::min(smallest, shard.size());
+  if (smallest == 0) return make_error(errc::invalid_argument, "[data] an agent's shard is empty");
+  shared_run shared;
+  shared.cfg = &s;
+  shared.train = &train;
+  shared.test = &data->test;
+  shared.schedule = schedule->get();
+  shared.agents = n;
+  shared.rounds_per_epoch = static_cast<std::int64_t>((smallest + s.data.batch - 1) / s.data.batch);
+  shared.rounds =
+      s.run.rounds > 0 ? s.run.rounds : static_cast<std::int64_t>(std::ceil(s.run.epochs * shared.rounds_per_epoch));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = static_cast<int>(std::min<std::int64_t>(s.run.threads > 0 ? s.run.threads : cores, n));
+  shared.model_threads = std::max(1, cores / static_cast<int>(n));
+  std::atomic<std::int64_t> rounds_done{0};
+  shared.rounds_done = &rounds_done;
+
+  // Agents (each builds its model; the same x^0 everywhere).
+  std::vector<std::unique_ptr<agent_core>> cores_;
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto a = agent_core::create(i, shared, parts->shards[static_cast<std::size_t>(i)]);
+    if (!a) return a.err();
+    cores_.push_back(std::move(*a));
+  }
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  caf::actor_system sys{cfg};
+
+  auto handles = std::make_shared<std::vector<caf::actor>>(static_cast<std::size_t>(n));
+  const std::string run_id = io.run_id.empty() ? std::to_string(::getpid()) : io.run_id;
+  auto net = make_zmq_transport(s.network, run_id, 0, n, [handles](std::int64_t to, wire_bytes w) {
+    caf::anon_send((*handles)[static_cast<std::size_t>(to)], frame_atom::value, std::move(w));
+  });
+  if (!net) return net.err();
+
+  run_summary summary;
+  summary.agents = n;
+  summary.rounds = shared.rounds;
+  summary.rounds_per_epoch = shared.rounds_per_epoch;
+  std::mutex mu;
+  std::atomic<bool> finished{false};
+  auto margs = std::make_shared<monitor_args>();
+  margs->agents = n;
+  {
+    nn::model_spec spec{.name = s.model.name,
+                        .input = {train.channels, train.height, train.width},
+                        .classes = train.classes,
+                        .norm = s.model.norm,
+                        .groups = s.model.groups,
+                        .chunks = s.model.chunks,
+                        .precision = s.model.precision};
+    auto m = nn::build_model(spec, 1);
+    if (!m) return m.err();
+    margs->model = std::move(*m);
+    margs->model->init(s.run.seed);
+  }
+  margs->test = &data->test;
+  margs->metrics = io.metrics;
+  margs->clock = &clock;
+  margs->start_s = start;
+  margs->on_record = [&](const round_record& r) {
+    evaluation e{.round = r.round,
+                 .epoch = r.epoch,
+                 .wall_time_s = r.wall_time_s,
+                 .average_accuracy = r.average_accuracy,
+                 .mean_agent_accuracy = r.mean_agent_accuracy,
+                 .consensus_distance = r.consensus_distance,
+                 .train_loss = r.train_loss,
+                 .bytes_sent = r.bytes_sent,
+                 .messages_dropped = r.messages_dropped,
+                 .messages_rejected = r.messages_rejected};
+    {
+      std::lock_guard lock(mu);
+      summary.evaluations.push_back(e);
+    }
+    if (io.on_eval) io.on_eval(e);
+  };
+  margs->on_finished = [&] { finished = true; };
+  auto monitor = sys.spawn(monitor_actor, margs);
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto args = std::make_shared<agent_args>();
+    args->core = std::move(cores_[static_cast<std::size_t>(i)]);
+    args->net = net->get();
+    args->monitor = monitor;
+    args->cfg = &s;
+    args->clock = &clock;
+    (*handles)[static_cast<std::size_t>(i)] = sys.spawn(agent_actor, args);
+  }
+  for (auto& h : *handles) caf::anon_send(h, start_atom::value);
+
+  bool stop_sent = false;
+  while (!finished) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (io.on_progress) io.on_progress(rounds_done.load(), shared.rounds * n);
+    if (!stop_sent && io.interrupt && io.interrupt->load()) {
+      for (auto& h : *handles) caf::anon_send(h, stop_atom::value);
+      stop_sent = true;
+      summary.interrupted = true;
+    }
+  }
+  for (auto& h : *handles) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  sys.await_all_actors_done();
+  summary.misrouted = (*net)->misrouted();
+  (*net)->close();
+  summary.wall_time_s = clock.now_s() - start;
+  return summary;
+}
+
+}  // namespace murmur::actors

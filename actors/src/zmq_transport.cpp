@@ -1,0 +1,130 @@
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <zmq.hpp>
+
+#include "murmur/actors/transport.hpp"
+
+namespace murmur::actors {
+namespace {
+
+class zmq_transport final : public transport {
+ public:
+  zmq_transport(const network_settings& net, std::string run_id, std::int64_t rank, std::int64_t agents,
+                deliver_fn deliver)
+      : net_(net),
+        run_id_(std::move(run_id)),
+        rank_(rank),
+        links_(static_cast<std::size_t>(agents)),
+        deliver_(std::move(deliver)) {}
+
+  ~zmq_transport() override { close(); }
+
+  common::status start() {
+    try {
+      pull_ = zmq::socket_t(ctx_, zmq::socket_type::pull);
+      pull_.set(zmq::sockopt::rcvhwm, net_.queue);
+      pull_.set(zmq::sockopt::linger, 0);
+      pull_.bind(endpoint(net_, run_id_, rank_));
+    } catch (const zmq::error_t& e) {
+      return common::make_error(common::errc::io, "cannot bind " + endpoint(net_, run_id_, rank_) + ": " + e.what());
+    }
+    receiver_ = std::thread([this] { receive_loop(); });
+    return {};
+  }
+
+  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> bytes) override {
+    auto& links = links_[static_cast<std::size_t>(from)];
+    auto it = links.find(to);
+    if (it == links.end()) {
+      zmq::socket_t s(ctx_, zmq::socket_type::push);
+      s.set(zmq::sockopt::sndhwm, net_.queue);
+      s.set(zmq::sockopt::linger, 0);
+      s.connect(endpoint(net_, run_id_, process_of(to, net_.processes)));
+      it = links.emplace(to, std::move(s)).first;
+    }
+    // Zero copy: ZeroMQ frees the vector when it has sent it.
+    auto* owned = new std::vector<std::byte>(std::move(bytes));
+    zmq::message_t msg(
+        owned->data(), owned->size(), [](void*, void* hint) { delete static_cast<std::vector<std::byte>*>(hint); },
+        owned);
+    const auto sent = it->second.send(msg, zmq::send_flags::dontwait);
+    return sent.has_value();  // if not sent, msg's destructor frees the vector
+  }
+
+  void close() override {
+    if (closed_.exchange(true)) return;
+    stop_ = true;
+    if (receiver_.joinable()) receiver_.join();
+    for (auto& links : links_) links.clear();
+    pull_.close();
+    ctx_.close();
+  }
+
+  std::uint64_t misrouted() const override { return misrouted_; }
+
+ private:
+  void receive_loop() {
+    zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0}};
+    while (!stop_) {
+      zmq::poll(items, 1, std::chrono::milliseconds(50));
+      if (!(items[0].revents & ZMQ_POLLIN)) continue;
+      for (;;) {
+        auto msg = std::make_shared<zmq::message_t>();
+        if (!pull_.recv(*msg, zmq::recv_flags::dontwait)) break;
+        // The receiver id sits at bytes 12-15 of the header (codec.hpp);
+        // everything else is the agent's decoder's business.
+        if (msg->size() < 16) {
+          ++misrouted_;
+          continue;
+        }
+        std::uint32_t receiver = 0;
+        const auto* p = static_cast<const unsigned char*>(msg->data()) + 12;
+        for (int k = 0; k < 4; ++k) receiver |= static_cast<std::uint32_t>(p[k]) << (8 * k);
+        if (receiver >= links_.size() || process_of(receiver, net_.processes) != rank_) {
+          ++misrouted_;
+          continue;
+        }
+        const std::span<const std::byte> bytes(static_cast<const std::byte*>(msg->data()), msg->size());
+        deliver_(receiver, {std::move(msg), bytes});
+      }
+    }
+  }
+
+  network_settings net_;
+  std::string run_id_;
+  std::int64_t rank_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t pull_;
+  std::vector<std::map<std::int64_t, zmq::socket_t>> links_;  // [from][to], touched only by agent `from`
+  deliver_fn deliver_;
+  std::thread receiver_;
+  std::atomic<bool> stop_{false}, closed_{false};
+  std::atomic<std::uint64_t> misrouted_{0};
+};
+
+}  // namespace
+
+std::string endpoint(const network_settings& net, const std::string& run_id, std::int64_t rank) {
+  switch (net.transport) {
+    case transport_kind::inproc:
+      return "inproc://murmur-" + run_id + "-" + std::to_string(rank);
+    case transport_kind::ipc:
+      return "ipc:///tmp/murmur-" + run_id + "-" + std::to_string(rank);
+    case transport_kind::tcp:
+      return "tcp://" + net.host + ":" + std::to_string(net.base_port + rank);
+  }
+  return {};
+}
+
+common::result<std::unique_ptr<transport>> make_zmq_transport(const network_settings& net, std::string run_id,
+                                                              std::int64_t rank, std::int64_t agents,
+                                                              deliver_fn deliver) {
+  auto t = std::make_unique<zmq_transport>(net, std::move(run_id), rank, agents, std::move(deliver));
+  if (auto ok = t->start(); !ok) return ok.err();
+  return std::unique_ptr<transport>(std::move(t));
+}
+
+}  // namespace murmur::actors
