@@ -41,10 +41,11 @@ int run(const run_args& a) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> metrics(std::fopen(metrics_path.c_str(), "w"), &std::fclose);
   if (!metrics) return fail("cannot write " + metrics_path);
 
-  std::fprintf(stderr, "murmur run: %lld agents, %s on %s, %s, %s (%s mode); output in %s\n",
-               static_cast<long long>(s->topology.agents), actors::to_string(s->protocol.algorithm),
-               s->topology.kind.c_str(), s->model.name.c_str(), s->data.dataset.c_str(),
-               s->run.mode == actors::run_mode::async ? "async" : "sync", s->output.directory.c_str());
+  std::printf("murmur run: %lld agents, %s on %s, %s, %s (%s mode); output in %s\n",
+              static_cast<long long>(s->topology.agents), actors::to_string(s->protocol.algorithm),
+              s->topology.kind.c_str(), s->model.name.c_str(), s->data.dataset.c_str(),
+              s->run.mode == actors::run_mode::async ? "async" : "sync", s->output.directory.c_str());
+  std::fflush(stdout);
   progress_line bar;
   actors::run_io io;
   io.metrics = metrics.get();

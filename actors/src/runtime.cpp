@@ -51,6 +51,9 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   const common::clock& clock = io.clock ? *io.clock : steady;
   const double start = clock.now_s();
   const auto n = s.topology.agents;
+  if (s.network.processes > 1)
+    return make_error(errc::unsupported, "[network] processes = " + std::to_string(s.network.processes) +
+                                             ": runs over several processes are not implemented yet (use 1)");
 
   auto data = nn::load_dataset(s.data.dataset, s.data.path);
   if (!data) return data.err();

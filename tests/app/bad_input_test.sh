@@ -58,6 +58,25 @@ expect_error "checkpoint of another model" "of model 'mlp', not 'lenet5'" \
 head -c 3000 "$tmp/mlp.safetensors" >"$tmp/cut.safetensors"
 expect_error "truncated real checkpoint" "cut.safetensors" \
   train --model mlp --epochs 1 --data-dir "$tmp/tiny" --resume "$tmp/cut.safetensors"
+# murmur run: configuration errors name the file, line and column (or the --set).
+printf '[run]\nepochs = 2\n[protocl]\nalgorithm = "dsgd"\n' >"$tmp/section.toml"
+expect_error "unknown config section" "section.toml:3:1: unknown section 'protocl'" run "$tmp/section.toml"
+printf '[run]\nepochs = 2\nepoch = 3\n' >"$tmp/key.toml"
+expect_error "unknown config key" "key.toml:3:.*unknown key 'epoch'" run "$tmp/key.toml"
+printf '[optimizer]\nlr = "fast"\n' >"$tmp/type.toml"
+expect_error "wrong config type" "type.toml:2:6: .optimizer. lr: expected a number, got string" run "$tmp/type.toml"
+printf '[faults]\ndrop = 1.5\n' >"$tmp/range.toml"
+expect_error "impossible config value" "range.toml:2:8: .faults. drop: must be in" run "$tmp/range.toml"
+printf '[protocol]\nalgorithm = "gossip"\n' >"$tmp/choice.toml"
+expect_error "unknown algorithm" "choice.toml:2:13: .protocol. algorithm: unknown value" run "$tmp/choice.toml"
+printf '[run\nepochs = 2\n' >"$tmp/syntax.toml"
+expect_error "TOML syntax error" "syntax.toml:1:" run "$tmp/syntax.toml"
+printf '[run]\nepochs = 1\n' >"$tmp/ok.toml"
+expect_error "bad --set value" "--set topology.agents: .topology. agents: must be in" run "$tmp/ok.toml" --set topology.agents=0
+expect_error "malformed --set" "expected section.key=value" run "$tmp/ok.toml" --set agents=3
+expect_error "missing config file" "config" run "$tmp/none.toml"
+expect_error "algorithm needs another graph" "needs an undirected graph" run "$tmp/ok.toml" --set protocol.algorithm=\"choco\" --set topology.kind=\"directed-ring\" --set output.directory=\"$tmp/o\"
+expect_error "straggler that does not exist" "agent 40 does not exist" run "$tmp/ok.toml" --set 'faults.stragglers=[40]'
 expect_error "unknown topology" "unknown topology 'bogus'" topology --kind bogus
 expect_error "impossible topology" "power of two" topology --kind hypercube --n 12
 expect_error "weights for the wrong graph" "undirected" topology --kind directed-ring --weights mh
