@@ -1,0 +1,256 @@
+// The agent actor on CAF's deterministic coordinator: three MLP agents on a
+// ring of a tiny in-memory data set, an in-memory transport that keeps every
+// frame for the test to deliver (or not), and a collector in the monitor's
+// place. Time is the coordinator's clock.
+
+#include "caf_catch.hpp"
+
+#include <map>
+
+#include "agent_actor.hpp"
+#include "murmur/protocols/codec.hpp"
+#include "murmur/topology/catalogue.hpp"
+
+using namespace murmur;
+using namespace murmur::actors;
+
+namespace {
+
+// Keeps the frames agents send; the test decides what arrives.
+class held_transport final : public transport {
+ public:
+  struct sent_frame {
+    std::int64_t from, to;
+    std::vector<std::byte> bytes;
+  };
+  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> bytes) override {
+    frames.push_back({from, to, std::move(bytes)});
+    return true;
+  }
+  void close() override {}
+  std::uint64_t misrouted() const override { return 0; }
+  std::vector<sent_frame> frames;
+};
+
+struct collected {
+  std::vector<agent_report> reports;
+  std::vector<std::int64_t> finished;
+};
+
+nn::dataset tiny_data(std::uint64_t seed) {
+  nn::dataset d;
+  d.name = "tiny";
+  d.channels = 1;
+  d.height = d.width = 4;
+  d.classes = 2;
+  common::rng gen(seed);
+  for (int i = 0; i < 64; ++i) {
+    d.labels.push_back(static_cast<std::int32_t>(i % 2));
+    for (int k = 0; k < 16; ++k) d.images.push_back(static_cast<std::uint8_t>(gen.uniform_int(256)));
+  }
+  d.mean = {127.f};
+  d.stddev = {73.f};
+  return d;
+}
+
+struct fixture : test_coordinator_fixture<> {
+  fixture() {
+    cfg_.model.name = "mlp";
+    cfg_.data.batch = 8;
+    cfg_.topology.agents = 3;
+    cfg_.run.rounds = 3;
+    cfg_.network.timeout_ms = 1000;
+    cfg_.output.eval_every_epochs = 100;  // evaluate only at the end
+    cfg_.output.eval_samples = 16;
+  }
+
+  // Spawns the agents (and the collector) once the test has set cfg_.
+  void start() {
+    train_ = tiny_data(1);
+    test_ = tiny_data(2);
+    schedule_ = *topology::make_schedule({.kind = "ring", .n = 3});
+    shared_.cfg = &cfg_;
+    shared_.train = &train_;
+    shared_.test = &test_;
+    shared_.schedule = schedule_.get();
+    shared_.agents = 3;
+    shared_.rounds = cfg_.run.rounds;
+    shared_.rounds_per_epoch = 2;
+    collector = sys.spawn([this](caf::event_based_actor*) -> caf::behavior {
+      return {
+          [this](report_atom, agent_report& r) { got.reports.push_back(std::move(r)); },
+          [this](finished_atom, std::int64_t id) { got.finished.push_back(id); },
+      };
+    });
+    for (std::int64_t i = 0; i < 3; ++i) {
+      std::vector<std::int64_t> shard;
+      for (std::int64_t k = i; k < 64; k += 3) shard.push_back(k);
+      auto args = std::make_shared<agent_args>();
+      args->core = std::move(*agent_core::create(i, shared_, shard));
+      args->net = &net;
+      args->monitor = collector;
+      args->cfg = &cfg_;
+      args->clock = &clock_;
+      agents.push_back(sys.spawn(agent_actor, args));
+    }
+    for (auto& a : agents) caf::anon_send(a, start_atom::value);
+    settle();
+  }
+
+  // Runs every pending message, but fires no timeout (time stands still).
+  void settle() { sched.run(); }
+
+  // Hands the held frames (those `keep` accepts) to their receivers.
+  template <class Keep>
+  std::size_t deliver(Keep&& keep) {
+    auto frames = std::exchange(net.frames, {});
+    std::size_t n = 0;
+    for (auto& f : frames) {
+      if (!keep(f)) continue;
+      auto owned = std::make_shared<std::vector<std::byte>>(std::move(f.bytes));
+      const std::span<const std::byte> bytes(*owned);
+      caf::anon_send(agents[static_cast<std::size_t>(f.to)], frame_atom::value, wire_bytes{owned, bytes});
+      ++n;
+    }
+    settle();
+    return n;
+  }
+  std::size_t deliver_all() {
+    return deliver([](const auto&) { return true; });
+  }
+
+  settings cfg_;
+  nn::dataset train_, test_;
+  std::unique_ptr<topology::schedule> schedule_;
+  shared_run shared_;
+  common::manual_clock clock_;
+  held_transport net;
+  std::vector<caf::actor> agents;
+  caf::actor collector;
+  collected got;
+};
+
+std::uint64_t round_of(const std::vector<std::byte>& bytes) { return protocols::decode(bytes)->header.round; }
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "a synchronous round sends to both ring neighbours and waits for both", "[actors]") {
+  start();
+  // Each agent took its gradient step and sent its model to its two neighbours.
+  REQUIRE(net.frames.size() == 6);
+  for (const auto& f : net.frames) CHECK(round_of(f.bytes) == 0);
+  // Nothing more happens until frames arrive.
+  CHECK(net.frames.size() == 6);
+  CHECK(deliver_all() == 6);
+  // All three completed round 0 and sent round 1.
+  REQUIRE(net.frames.size() == 6);
+  for (const auto& f : net.frames) CHECK(round_of(f.bytes) == 1);
+  deliver_all();
+  deliver_all();
+  // Three rounds: everyone reported and finished.
+  CHECK(got.finished.size() == 3);
+  REQUIRE(got.reports.size() == 3);
+  for (const auto& r : got.reports) {
+    CHECK(r.metrics.round == 3);
+    CHECK(r.metrics.counters.messages_sent == 6);
+    CHECK(r.metrics.counters.messages_received == 6);
+    CHECK(r.metrics.counters.messages_missing == 0);
+    CHECK(r.metrics.test_accuracy >= 0);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "a timeout lets an agent go on with the messages that arrived", "[actors]") {
+  start();
+  // Agent 0 hears only from agent 1; the others get everything.
+  deliver([](const auto& f) { return !(f.to == 0 && f.from == 2); });
+  // Agents 1 and 2 went on to round 1; agent 0 still waits.
+  std::size_t round1 = 0;
+  for (const auto& f : net.frames) round1 += round_of(f.bytes) == 1;
+  CHECK(round1 == 4);
+  advance_time(std::chrono::milliseconds(1001));
+  settle();
+  round1 = 0;
+  for (const auto& f : net.frames) round1 += round_of(f.bytes) == 1;
+  CHECK(round1 == 6);  // agent 0 timed out and sent its round-1 frames
+  // Agent 2's round-0 frame arrives late: stale, not mixed.
+  deliver_all();
+  deliver_all();
+  REQUIRE(got.reports.size() == 3);
+  for (const auto& r : got.reports)
+    if (r.metrics.agent == 0) CHECK(r.metrics.counters.messages_missing == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a duplicated frame is received twice and used once", "[actors]") {
+  start();
+  // Deliver everything, and agent 1's frame to agent 0 a second time.
+  auto copy = net.frames;
+  deliver_all();
+  for (auto& f : copy)
+    if (f.from == 1 && f.to == 0) net.frames.push_back(f);
+  deliver_all();
+  deliver_all();
+  deliver_all();
+  REQUIRE(got.reports.size() == 3);
+  for (const auto& r : got.reports) {
+    if (r.metrics.agent != 0) continue;
+    CHECK(r.metrics.counters.messages_received == 7);
+    CHECK(r.metrics.counters.messages_stale + r.metrics.counters.messages_ignored == 1);
+    CHECK(r.metrics.counters.messages_missing == 0);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "frames the fault layer drops never reach the transport and are counted", "[actors]") {
+  cfg_.faults.drop = 0.5;
+  cfg_.network.timeout_ms = 10;
+  start();
+  for (int i = 0; i < 10 && got.finished.size() < 3; ++i) {
+    deliver_all();
+    advance_time(std::chrono::milliseconds(11));
+    settle();
+  }
+  REQUIRE(got.finished.size() == 3);
+  std::uint64_t dropped = 0, sent = 0, received = 0;
+  for (const auto& r : got.reports) {
+    dropped += r.metrics.messages_dropped;
+    sent += r.metrics.counters.messages_sent;
+    received += r.metrics.counters.messages_received;
+  }
+  CHECK(sent == 18);
+  CHECK(dropped > 0);
+  CHECK(received == sent - dropped);
+}
+
+TEST_CASE_METHOD(fixture, "a garbled frame is rejected and counted, and the round goes on", "[actors]") {
+  start();
+  for (auto& f : net.frames)
+    if (f.from == 1 && f.to == 0) f.bytes[60] ^= std::byte{0x40};  // breaks the checksum
+  deliver_all();
+  advance_time(std::chrono::milliseconds(1001));
+  settle();
+  deliver_all();
+  deliver_all();
+  deliver_all();
+  REQUIRE(got.reports.size() == 3);
+  for (const auto& r : got.reports)
+    if (r.metrics.agent == 0) {
+      CHECK(r.metrics.messages_rejected == 1);
+      CHECK(r.metrics.counters.messages_missing == 1);
+    }
+}
+
+TEST_CASE_METHOD(fixture, "stop drains: agents finish the round in flight, report and end", "[actors]") {
+  cfg_.run.rounds = 100;
+  start();
+  deliver_all();  // round 0 done; round 1 in flight
+  for (auto& a : agents) caf::anon_send(a, stop_atom::value);
+  settle();
+  CHECK(got.finished.empty());  // still waiting for round-1 frames
+  deliver_all();
+  REQUIRE(got.finished.size() == 3);
+  for (const auto& r : got.reports) {
+    CHECK(r.metrics.round == 2);
+    CHECK(r.metrics.test_accuracy >= 0);
+  }
+  // Nothing further is sent.
+  CHECK(net.frames.empty());
+}
