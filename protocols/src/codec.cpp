@@ -103,7 +103,14 @@ std::uint32_t code_of(const payload& p, std::size_t i) {
 void put_payload(writer& w, const payload& p) {
   switch (p.encoding) {
     case payload_encoding::dense_f32:
-      for (float v : p.values) w.put(v);
+      if constexpr (std::endian::native == std::endian::little) {
+        // The wire is little-endian f32: the bytes are the values' own.
+        const auto at = w.out.size();
+        w.out.resize(at + 4 * p.values.size());
+        std::memcpy(w.out.data() + at, p.values.data(), 4 * p.values.size());
+      } else {
+        for (float v : p.values) w.put(v);
+      }
       return;
     case payload_encoding::sparse_f32:
       w.put(static_cast<std::uint32_t>(p.indices.size()));
@@ -257,6 +264,13 @@ common::status get_body(std::span<const std::byte> b, payload& p) {
       const std::size_t width = p.encoding == payload_encoding::dense_f32 ? 4 : 2;
       if (b.size() != width * n) return reject_status("dense payload length does not match the dimension");
       p.values.resize(n);
+      if (std::endian::native == std::endian::little && p.encoding == payload_encoding::dense_f32) {
+        std::memcpy(p.values.data(), b.data(), 4 * n);
+        // One pass that vectorizes; the slow path below names the index.
+        bool finite = true;
+        for (std::size_t i = 0; i < n; ++i) finite &= std::isfinite(p.values[i]);
+        if (finite) return {};
+      }
       for (std::size_t i = 0; i < n; ++i) {
         p.values[i] = p.encoding == payload_encoding::dense_f32    ? get<float>(b, 4 * i)
                       : p.encoding == payload_encoding::dense_bf16 ? from_bf16_bits(get<std::uint16_t>(b, 2 * i))

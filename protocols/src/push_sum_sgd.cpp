@@ -163,7 +163,11 @@ class push_sum_sgd final : public algorithm {
         m_[i] = b * m_[i] + (1.f - b) * d_[i];
       }
     }
-    for (std::size_t i = 0; i < x_.size(); ++i) x_[i] -= static_cast<float>(lr * d_[i]);
+    // The SGP code applies η d to the numerator, so z = x / w moves by η d / w:
+    // a weight shrunk by late or lost messages amplifies the step (and can
+    // diverge). scale_step_by_weight applies η w d, moving z by η d.
+    const double step = options_.scale_step_by_weight ? lr * w_ : lr;
+    for (std::size_t i = 0; i < x_.size(); ++i) x_[i] -= static_cast<float>(step * d_[i]);
     last_lr_ = lr;
     if (!m_.empty()) {
       x_after_step_ = x_;

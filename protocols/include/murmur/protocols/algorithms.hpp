@@ -71,6 +71,9 @@ struct push_sum_options {
   // QGM: measure the model change as Δ(x/w) (true) or as the code's Δx / w
   // (false; equal while w stays 1, wrong on irregular graphs where w moves).
   bool qgm_debiased = true;
+  // Apply η w d to the numerator (z moves by η d) instead of the code's η d
+  // (z moves by η d / w, which late or lost messages turn into large steps).
+  bool scale_step_by_weight = true;
   bool running_sums = false;
   bool overlap = false;
   std::int64_t max_staleness = 0;  // τ (overlap only)
