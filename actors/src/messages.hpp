@@ -21,6 +21,7 @@ using send_atom = caf::atom_constant<caf::atom("send")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
+using remote_atom = caf::atom_constant<caf::atom("remote")>;
 
 // A frame that leaves later (fault delay): the bytes, shared by its copies.
 struct delayed_frame {

@@ -1,5 +1,7 @@
 #include "monitor_actor.hpp"
 
+#include "remote.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace murmur::actors {
@@ -95,6 +97,15 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
   self->state.args = args;
   self->state.evaluator = std::make_unique<nn::evaluator>(500, 1);
   return {
+      [=](remote_atom, const wire_bytes& w) {
+        // From an agent in another process (remote.hpp); anything else is dropped.
+        auto m = decode_remote(w.bytes);
+        if (!m) return;
+        if (m->finished)
+          self->send(self, finished_atom::value, m->report.metrics.agent);
+        else
+          self->send(self, report_atom::value, std::move(m->report));
+      },
       [=](report_atom, agent_report& r) {
         auto& st = self->state;
         const auto round = r.metrics.round;

@@ -13,6 +13,7 @@
 #include "monitor_actor.hpp"
 #include "murmur/nn/dataset.hpp"
 #include "murmur/topology/catalogue.hpp"
+#include "remote.hpp"
 
 namespace murmur::actors {
 namespace {
@@ -51,9 +52,12 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   const common::clock& clock = io.clock ? *io.clock : steady;
   const double start = clock.now_s();
   const auto n = s.topology.agents;
-  if (s.network.processes > 1)
-    return make_error(errc::unsupported, "[network] processes = " + std::to_string(s.network.processes) +
-                                             ": runs over several processes are not implemented yet (use 1)");
+  const auto processes = s.network.processes, rank = io.rank;
+  if (processes > 1 && s.network.transport == transport_kind::inproc)
+    return make_error(errc::invalid_argument, "[network] processes = " + std::to_string(processes) +
+                                                  " needs transport \"tcp\" or \"ipc\" (inproc stays in one process)");
+  if (rank < 0 || rank >= processes)
+    return make_error(errc::invalid_argument, "rank " + std::to_string(rank) + " is not in 0 .. processes - 1");
 
   auto data = nn::load_dataset(s.data.dataset, s.data.path);
   if (!data) return data.err();
@@ -93,14 +97,21 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   shared.rounds =
       s.run.rounds > 0 ? s.run.rounds : static_cast<std::int64_t>(std::ceil(s.run.epochs * shared.rounds_per_epoch));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = static_cast<int>(std::min<std::int64_t>(s.run.threads > 0 ? s.run.threads : cores, n));
-  shared.model_threads = std::max(1, cores / static_cast<int>(n));
+  // The processes share the cores; each runs its share of the agents.
+  std::vector<std::int64_t> local;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (process_of(i, processes) == rank) local.push_back(i);
+  const auto nlocal = static_cast<std::int64_t>(local.size());
+  const int share = std::max(1, cores / static_cast<int>(processes));
+  const int threads = static_cast<int>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(s.run.threads > 0 ? s.run.threads : share, nlocal)));
+  shared.model_threads = std::max(1, share / static_cast<int>(std::max<std::int64_t>(nlocal, 1)));
   std::atomic<std::int64_t> rounds_done{0};
   shared.rounds_done = &rounds_done;
 
   // Agents (each builds its model; the same x^0 everywhere).
   std::vector<std::unique_ptr<agent_core>> cores_;
-  for (std::int64_t i = 0; i < n; ++i) {
+  for (auto i : local) {
     auto a = agent_core::create(i, shared, parts->shards[static_cast<std::size_t>(i)]);
     if (!a) return a.err();
     cores_.push_back(std::move(*a));
@@ -110,10 +121,16 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
   caf::actor_system sys{cfg};
 
-  auto handles = std::make_shared<std::vector<caf::actor>>(static_cast<std::size_t>(n));
+  // handles[i] for local agents; handles[n] is the monitor (process 0).
+  auto handles = std::make_shared<std::vector<caf::actor>>(static_cast<std::size_t>(n + 1));
   const std::string run_id = io.run_id.empty() ? std::to_string(::getpid()) : io.run_id;
-  auto net = make_zmq_transport(s.network, run_id, 0, n, [handles](std::int64_t to, wire_bytes w) {
-    caf::anon_send((*handles)[static_cast<std::size_t>(to)], frame_atom::value, std::move(w));
+  auto net = make_zmq_transport(s.network, run_id, rank, n, [handles, n](std::int64_t to, wire_bytes w) {
+    const auto& h = (*handles)[static_cast<std::size_t>(to)];
+    if (!h) return;  // not started yet, or already gone
+    if (to == n)
+      caf::anon_send(h, remote_atom::value, std::move(w));
+    else
+      caf::anon_send(h, frame_atom::value, std::move(w));
   });
   if (!net) return net.err();
 
@@ -160,29 +177,48 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     if (io.on_eval) io.on_eval(e);
   };
   margs->on_finished = [&] { finished = true; };
-  auto monitor = sys.spawn(monitor_actor, margs);
-  for (std::int64_t i = 0; i < n; ++i) {
+  caf::actor monitor;
+  if (rank == 0) {
+    monitor = sys.spawn(monitor_actor, margs);
+  } else {
+    monitor = sys.spawn(relay_actor, net->get(), n, nlocal, [&] { finished = true; });
+  }
+  (*handles)[static_cast<std::size_t>(n)] = rank == 0 ? monitor : caf::actor{};
+  for (std::size_t k = 0; k < local.size(); ++k) {
+    const auto i = local[k];
     auto args = std::make_shared<agent_args>();
-    args->core = std::move(cores_[static_cast<std::size_t>(i)]);
+    args->core = std::move(cores_[k]);
     args->net = net->get();
     args->monitor = monitor;
     args->cfg = &s;
     args->clock = &clock;
     (*handles)[static_cast<std::size_t>(i)] = sys.spawn(agent_actor, args);
   }
-  for (auto& h : *handles) caf::anon_send(h, start_atom::value);
+  for (auto i : local) caf::anon_send((*handles)[static_cast<std::size_t>(i)], start_atom::value);
 
   bool stop_sent = false;
+  double stop_time = 0;
   while (!finished) {
+    // After a stop, give the agents a bounded time to drain: a peer process
+    // that died would otherwise keep the monitor waiting for its reports.
+    if (stop_sent && clock.now_s() - stop_time > 3 * s.network.timeout_ms * 1e-3 + 10) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (io.on_progress) io.on_progress(rounds_done.load(), shared.rounds * n);
     if (!stop_sent && io.interrupt && io.interrupt->load()) {
-      for (auto& h : *handles) caf::anon_send(h, stop_atom::value);
+      for (auto i : local) caf::anon_send((*handles)[static_cast<std::size_t>(i)], stop_atom::value);
       stop_sent = true;
+      stop_time = clock.now_s();
       summary.interrupted = true;
     }
   }
-  for (auto& h : *handles) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  if (rank != 0) {
+    // The last frames (and reports) still have to reach the other processes:
+    // keep serving a moment (late requests, e.g. AD-PSGD) before closing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  for (auto& h : *handles)
+    if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   summary.misrouted = (*net)->misrouted();
   (*net)->close();

@@ -17,7 +17,8 @@ class zmq_transport final : public transport {
       : net_(net),
         run_id_(std::move(run_id)),
         rank_(rank),
-        links_(static_cast<std::size_t>(agents)),
+        agents_(agents),
+        links_(static_cast<std::size_t>(agents + 1)),
         deliver_(std::move(deliver)) {}
 
   ~zmq_transport() override { close(); }
@@ -41,8 +42,8 @@ class zmq_transport final : public transport {
     if (it == links.end()) {
       zmq::socket_t s(ctx_, zmq::socket_type::push);
       s.set(zmq::sockopt::sndhwm, net_.queue);
-      s.set(zmq::sockopt::linger, 0);
-      s.connect(endpoint(net_, run_id_, process_of(to, net_.processes)));
+      s.set(zmq::sockopt::linger, 2000);  // close() still delivers what is queued
+      s.connect(endpoint(net_, run_id_, home_of(to)));
       it = links.emplace(to, std::move(s)).first;
     }
     // Zero copy: ZeroMQ frees the vector when it has sent it.
@@ -83,7 +84,7 @@ class zmq_transport final : public transport {
         std::uint32_t receiver = 0;
         const auto* p = static_cast<const unsigned char*>(msg->data()) + 12;
         for (int k = 0; k < 4; ++k) receiver |= static_cast<std::uint32_t>(p[k]) << (8 * k);
-        if (receiver >= links_.size() || process_of(receiver, net_.processes) != rank_) {
+        if (receiver > static_cast<std::uint64_t>(agents_) || home_of(receiver) != rank_) {
           ++misrouted_;
           continue;
         }
@@ -93,9 +94,12 @@ class zmq_transport final : public transport {
     }
   }
 
+  // Agents live in process a mod P; the monitor (id = agents) in process 0.
+  std::int64_t home_of(std::int64_t id) const { return id >= agents_ ? 0 : process_of(id, net_.processes); }
+
   network_settings net_;
   std::string run_id_;
-  std::int64_t rank_;
+  std::int64_t rank_, agents_;
   zmq::context_t ctx_{1};
   zmq::socket_t pull_;
   std::vector<std::map<std::int64_t, zmq::socket_t>> links_;  // [from][to], touched only by agent `from`

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end runs of `murmur run` on real Fashion-MNIST: 8 LeNet-5 agents on
+# End-to-end runs of `murmur run` (one process, and two over tcp) on real Fashion-MNIST: 8 LeNet-5 agents on
 # 8,000 training images (1,000 each, IID), 2 epochs. Each run must finish on
 # every agent, write the metrics and resolved configuration, and its averaged
 # model must reach 60% test accuracy: six times chance, and about 8 points
@@ -60,6 +60,7 @@ expect_run() {
 
 expect_run "D-PSGD over inproc"
 expect_run "D-PSGD over tcp" --set network.transport='"tcp"' --set network.base_port=$((28000 + RANDOM % 2000))
+expect_run "D-PSGD over tcp with 2 processes" --processes 2 --set network.base_port=$((30000 + RANDOM % 2000))
 expect_run "running-sum push-sum, directed time-varying graph, 10% drops" --set protocol.algorithm='"push-sum"' \
   --set protocol.running_sums=true --set topology.kind='"one-peer-exponential"' --set faults.drop=0.1
 expect_run "asynchronous D-PSGD with a 3x straggler" --set run.mode='"async"' --set 'faults.stragglers=[0]' \

@@ -1,7 +1,9 @@
 #pragma once
 
-// One run of N agents in this process: data, partition, schedule, ZeroMQ
-// transport, the agent actors and the monitor, from `settings`.
+// One run of N agents: data, partition, schedule, ZeroMQ transport, the agent
+// actors and the monitor, from `settings`. With network.processes = P the
+// agents a with a mod P = rank run here; process 0 also runs the monitor
+// (the others forward their agents' reports to it) and returns the summary.
 
 #include <atomic>
 #include <cstdio>
@@ -39,6 +41,7 @@ struct run_io {
   const std::atomic<bool>* interrupt = nullptr;                 // set (e.g. by SIGINT) to stop and drain
   const common::clock* clock = nullptr;                         // nullptr: steady clock
   std::string run_id;                                           // names inproc/ipc endpoints (default: the pid)
+  std::int64_t rank = 0;  // this process, of network.processes (0 runs the monitor)
 };
 
 common::result<run_summary> run(const settings& s, const run_io& io);

@@ -1,0 +1,36 @@
+#pragma once
+
+// Reports of agents in other processes travel to the monitor (in process 0,
+// addressed as agent id n) as control frames of the wire codec, so the
+// decoder validates them like any frame. Payload: f64 values (integers up to
+// 2^53 are exact): a tag (1 report, 2 finished), the metrics, then the model.
+
+#include <caf/all.hpp>
+#include <optional>
+#include <vector>
+
+#include "messages.hpp"
+#include "murmur/protocols/codec.hpp"
+
+namespace murmur::actors {
+
+std::vector<std::byte> encode_report(const agent_report& r, std::int64_t monitor_id);
+std::vector<std::byte> encode_finished(std::int64_t agent, std::int64_t monitor_id);
+
+struct remote_message {
+  bool finished = false;
+  agent_report report;  // when !finished; for finished only metrics.agent
+};
+std::optional<remote_message> decode_remote(std::span<const std::byte> bytes);
+
+// In a process other than 0: the agents' "monitor", forwarding to process 0.
+struct relay_state {
+  transport* net = nullptr;
+  std::int64_t monitor_id = 0, local_agents = 0, finished = 0;
+  std::function<void()> on_all_finished;
+  static inline const char* name = "murmur-relay";
+};
+caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, transport* net, std::int64_t monitor_id,
+                          std::int64_t local_agents, std::function<void()> on_all_finished);
+
+}  // namespace murmur::actors
