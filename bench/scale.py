@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""How many agents murmur runs in one process, and what each costs.
+
+Runs `murmur run` with the MLP on Fashion-MNIST (IID shards, ring, D-PSGD,
+batch 32) for a fixed number of rounds at growing agent counts, and prints
+for each: wall time, agent-rounds per second, peak resident memory, and the
+memory per agent beyond its model (the slope of peak memory over agent
+count, minus the model's own arrays: parameters, gradients, momentum, the
+protocol's momentum and the two received neighbour models).
+
+Usage: bench/scale.py [--murmur build/app/murmur] [--counts 16,64,256,512,1024] [--rounds 20]
+"""
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import tempfile
+import time
+
+
+def run(binary, agents, rounds):
+    with tempfile.TemporaryDirectory() as out:
+        config = os.path.join(out, "run.toml")
+        with open(config, "w") as f:
+            f.write(f"""[run]
+rounds = {rounds}
+[data]
+partition = "iid"
+batch = 32
+[model]
+name = "mlp"
+[protocol]
+algorithm = "dsgd"
+[topology]
+kind = "ring"
+agents = {agents}
+[output]
+directory = "{out}"
+eval_every_epochs = 1000
+eval_samples = 100
+progress = false
+""")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        # A fresh process per count: ru_maxrss of the children is the largest
+        # so far, so counts run in increasing order.
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", binary, "run", config], capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if p.returncode != 0:
+            return None
+        rss_kib = int(p.stderr.strip().splitlines()[-1])
+        m = re.search(r"\((\d+) per epoch\)", p.stdout)
+        return {"agents": agents, "wall_s": wall, "rss_mib": rss_kib / 1024, "log": p.stdout}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--murmur", default="build/app/murmur")
+    ap.add_argument("--counts", default="16,64,256,512,1024")
+    ap.add_argument("--rounds", type=int, default=20)
+    a = ap.parse_args()
+    params = None
+    out = subprocess.run([a.murmur, "bench", "train", "--model", "mlp", "--steps", "1"], capture_output=True, text=True)
+    m = re.search(r"(\d+) parameters", out.stdout + out.stderr)
+    params = int(m.group(1)) if m else None
+    rows = []
+    for n in [int(x) for x in a.counts.split(",")]:
+        r = run(a.murmur, n, a.rounds)
+        if r is None:
+            print(f"{n} agents: the run failed")
+            break
+        rows.append(r)
+        print(f"{n:6d} agents  {r['wall_s']:7.1f} s  {n * a.rounds / r['wall_s']:9.0f} agent-rounds/s  "
+              f"peak {r['rss_mib']:8.1f} MiB", flush=True)
+    if len(rows) >= 2 and params:
+        first, last = rows[0], rows[-1]
+        per_agent = (last["rss_mib"] - first["rss_mib"]) / (last["agents"] - first["agents"])
+        model_mib = params * 4 * 6 / 2**20
+        print(f"MLP: {params} parameters ({params * 4 / 2**20:.2f} MiB); memory per agent {per_agent:.2f} MiB, "
+              f"of which the model's arrays (x6) {model_mib:.2f} MiB: {per_agent - model_mib:.2f} MiB beyond the model")
+    print(f"largest count run: {rows[-1]['agents'] if rows else 0}")
+
+
+if __name__ == "__main__":
+    main()
