@@ -100,10 +100,11 @@ common::result<std::unique_ptr<protocols::algorithm>> make_protocol(const protoc
       o.sgd = optimizer;
       return make_ngm(std::move(c), o);
     }
-    case algorithm_kind::ccl:
-      return common::make_error(common::errc::unsupported,
-                                "protocol.algorithm = \"ccl\": the runtime does not yet add CCL's loss term "
-                                "(its feature exchange is in protocols/, tested there)");
+    case algorithm_kind::ccl: {
+      auto o = p.ccl;
+      o.sgd = optimizer;
+      return make_ccl(std::move(c), o);
+    }
   }
   return common::make_error(common::errc::invalid_argument, "unknown algorithm");
 }
@@ -125,10 +126,23 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
   a->model_ = std::move(*m);
   // Every agent starts from the same x^0 (GUT and RelaySum require it).
   a->model_->init(cfg.run.seed);
-  if (cfg.protocol.algorithm == algorithm_kind::ngm) {
+  const bool ccl = cfg.protocol.algorithm == algorithm_kind::ccl;
+  if (cfg.protocol.algorithm == algorithm_kind::ngm || ccl) {
     auto s = nn::build_model(spec, run.model_threads);
     if (!s) return s.err();
     a->scratch_ = std::move(*s);
+  }
+  auto protocol = cfg.protocol;
+  if (ccl) {
+    if (spec.precision != nn::precision::f32)
+      return common::make_error(common::errc::unsupported,
+                                "protocol.algorithm = \"ccl\" needs model.precision = \"f32\"");
+    // The width of the penultimate features, from one forward of a zero sample.
+    nn::tensor probe({1, train.channels, train.height, train.width}, nn::dtype::f32, nn::layout::nhwc);
+    std::fill(probe.f32_span().begin(), probe.f32_span().end(), 0.f);
+    (void)a->model_->forward(probe, nn::mode::eval);
+    protocol.ccl.classes = train.classes;
+    protocol.ccl.features = a->model_->features().numel();
   }
   nn::augment_options aug;
   if (cfg.data.augment) aug = {.crop_padding = 4, .horizontal_flip = true};
@@ -136,7 +150,7 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
                                                   common::rng::derive(cfg.run.seed, 1000 + id).next_u64(),
                                                   run.model_threads, /*drop_last=*/false);
   a->evaluator_ = std::make_unique<nn::evaluator>(500, run.model_threads);
-  auto alg = make_protocol(cfg.protocol, cfg.optimizer,
+  auto alg = make_protocol(protocol, cfg.optimizer,
                            {.self = id,
                             .params = a->model_->parameters(),
                             .grads = a->model_->gradients(),
@@ -174,7 +188,8 @@ const protocols::request& agent_core::advance(bool pause_after_gradient) {
         alg_->complete();
         break;
       case protocols::step_kind::class_summaries:
-        alg_->complete();  // unreachable: make_protocol refuses CCL
+        class_summaries();
+        alg_->complete();
         break;
       default:
         return r;
@@ -182,8 +197,7 @@ const protocols::request& agent_core::advance(bool pause_after_gradient) {
   }
 }
 
-double agent_core::gradient_step() {
-  const double start = now_s();
+void agent_core::next_batch() {
   const auto epoch_now = static_cast<std::int64_t>(round_ / static_cast<std::uint64_t>(run_.rounds_per_epoch));
   if (epoch_now != loader_epoch_) {
     loader_->start_epoch(epoch_now);
@@ -194,14 +208,58 @@ double agent_core::gradient_step() {
     loader_->start_epoch(epoch_now + 1000003);
     (void)loader_->next(images_, labels_);
   }
+  batch_round_ = static_cast<std::int64_t>(round_);
+}
+
+void agent_core::class_summaries() {
+  // CCL (ALGORITHMS.md §6.3): this round's batch under the own (mixed) model
+  // and under each neighbour's model; the neighbours' features are the
+  // detached targets of the model-variant term.
+  next_batch();
+  const auto classes = run_.train->classes;
+  const auto summarize = [&](nn::model& m, std::int64_t peer, bool keep) {
+    (void)m.forward(*images_, nn::mode::eval);
+    const auto f = m.features().f32_span();
+    const auto n = static_cast<std::int64_t>(labels_.size());
+    const auto h = static_cast<std::int64_t>(f.size()) / n;
+    std::vector<float> sums(static_cast<std::size_t>(classes * h)), counts(static_cast<std::size_t>(classes));
+    nn::class_feature_sums(f, n, h, labels_, classes, sums, counts);
+    alg_->class_summary(peer, sums, counts);
+    if (keep) neighbour_features_.emplace_back(f.begin(), f.end());
+  };
+  neighbour_features_.clear();
+  summarize(*model_, id_, false);
+  for (const auto& [peer, model] : alg_->neighbor_models()) {
+    auto p = scratch_->parameters();
+    std::copy(model.begin(), model.end(), p.begin());
+    summarize(*scratch_, peer, true);
+  }
+}
+
+double agent_core::gradient_step() {
+  const double start = now_s();
+  if (batch_round_ != static_cast<std::int64_t>(round_)) next_batch();
   const auto& logits = model_->forward(*images_, nn::mode::train);
   const auto l = loss_.compute(logits, labels_);
-  model_->backward(loss_.diff_logits());
-  loss_sum_ += l.loss;
+  double loss = l.loss;
+  if (run_.cfg->protocol.algorithm == algorithm_kind::ccl) {
+    // CE + λ_m Σ_j MSE(f, f_j) + λ_d MSE(f, p_y), through the features.
+    const auto f = model_->features().f32_span();
+    const auto n = static_cast<std::int64_t>(labels_.size());
+    const auto h = static_cast<std::int64_t>(f.size()) / n;
+    std::vector<std::span<const float>> targets(neighbour_features_.begin(), neighbour_features_.end());
+    feature_diff_.resize(f.size());
+    loss += nn::feature_matching_loss(f, n, h, targets, run_.cfg->protocol.ccl_lambda_model, alg_->prototypes(),
+                                      labels_, run_.cfg->protocol.ccl_lambda_data, feature_diff_);
+    (void)model_->backward(loss_.diff_logits(), feature_diff_);  // f32 checked at creation
+  } else {
+    model_->backward(loss_.diff_logits());
+  }
+  loss_sum_ += loss;
   ++loss_count_;
   last_compute_s_ = now_s() - start;
   compute_total_s_ += last_compute_s_;
-  return l.loss;
+  return loss;
 }
 
 void agent_core::cross_gradients() {

@@ -89,7 +89,9 @@ class agent_core {
  private:
   agent_core(std::int64_t id, const shared_run& run) : id_(id), run_(run) {}
   double gradient_step();  // returns the loss
+  void next_batch();
   void cross_gradients();
+  void class_summaries();
 
   std::int64_t id_;
   const shared_run& run_;
@@ -101,7 +103,9 @@ class agent_core {
   const nn::tensor* images_ = nullptr;
   std::span<const std::int32_t> labels_;
   std::uint64_t round_ = 0;
-  std::int64_t loader_epoch_ = -1;
+  std::int64_t loader_epoch_ = -1, batch_round_ = -1;
+  std::vector<std::vector<float>> neighbour_features_;  // CCL: this batch under each neighbour's model
+  std::vector<float> feature_diff_;
   double loss_sum_ = 0;
   std::int64_t loss_count_ = 0;
   double last_compute_s_ = 0, compute_total_s_ = 0;

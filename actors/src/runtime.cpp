@@ -31,7 +31,8 @@ common::status check_topology(const settings& s, const topology::schedule& sched
   const auto g = schedule.at(0);
   const auto kind = s.protocol.algorithm;
   const bool needs_undirected = kind == algorithm_kind::choco || kind == algorithm_kind::gut ||
-                                kind == algorithm_kind::ngm || kind == algorithm_kind::relaysum;
+                                kind == algorithm_kind::ngm || kind == algorithm_kind::relaysum ||
+                                kind == algorithm_kind::ccl;
   if (needs_undirected && g.directed())
     return make_error(errc::invalid_argument, std::string("[protocol] algorithm = \"") + to_string(kind) +
                                                   "\" needs an undirected graph; [topology] kind = \"" +

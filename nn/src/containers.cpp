@@ -6,6 +6,7 @@
 #include "murmur/nn/simple_layers.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace murmur::nn {
 
@@ -41,6 +42,7 @@ const tensor& sequential::forward(const tensor& src, mode m) {
         }
       }
     }
+    if (i + 1 == children_.size()) last_input_ = x;
     x = &children_[i]->forward(*x, m);
   }
   return *x;
@@ -49,6 +51,19 @@ const tensor& sequential::forward(const tensor& src, mode m) {
 const tensor& sequential::backward(const tensor& diff_dst) {
   const tensor* d = &diff_dst;
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) d = &(*it)->backward(*d);
+  return *d;
+}
+
+const tensor& sequential::backward(const tensor& diff_dst, std::span<const float> extra) {
+  auto it = children_.rbegin();
+  const tensor& last = (*it)->backward(diff_dst);
+  assert(last.type() == dtype::f32 && extra.size() == static_cast<std::size_t>(last.numel()));
+  if (extra_diff_.shape() != last.shape()) extra_diff_ = tensor(last.shape(), dtype::f32, last.memory_layout());
+  const auto src = last.f32_span();
+  auto dst = extra_diff_.f32_span();
+  for (std::size_t k = 0; k < dst.size(); ++k) dst[k] = src[k] + extra[k];
+  const tensor* d = &extra_diff_;
+  for (++it; it != children_.rend(); ++it) d = &(*it)->backward(*d);
   return *d;
 }
 

@@ -76,6 +76,16 @@ void model::backward(const tensor& diff_logits) {
   net_.backward(diff);
 }
 
+common::status model::backward(const tensor& diff_logits, std::span<const float> diff_features) {
+  if (spec_.precision != precision::f32)
+    return common::make_error(common::errc::unsupported, "a feature loss term needs an f32 model");
+  if (diff_features.size() != static_cast<std::size_t>(features().numel()))
+    return common::make_error(common::errc::mismatch, "feature gradient of the wrong size");
+  ctx_.enter();
+  net_.backward(diff_logits, diff_features);
+  return {};
+}
+
 std::vector<std::string> model::kernel_report() const {
   std::vector<std::string> lines;
   net_.report(lines);

@@ -4,6 +4,7 @@
 // CIFAR-style ResNets.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,17 @@ class sequential final : public layer {
   void report(std::vector<std::string>& out) const override;
   bool empty() const { return children_.empty(); }
 
+  // The input of the last child in the last forward (a model's penultimate
+  // features). REQUIRES: a forward ran.
+  const tensor& last_input() const { return *last_input_; }
+  // Backward with `extra` (same shape as last_input(), f32) added to the
+  // gradient that reaches the last child's input.
+  const tensor& backward(const tensor& diff_dst, std::span<const float> extra);
+
  private:
   std::vector<std::unique_ptr<layer>> children_;
+  const tensor* last_input_ = nullptr;
+  tensor extra_diff_;
   std::vector<float> fold_scale_, fold_shift_;  // scratch of the int8 batch-norm folding
 };
 

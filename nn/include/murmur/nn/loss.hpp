@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "murmur/nn/tensor.hpp"
 
@@ -25,5 +26,20 @@ class softmax_cross_entropy {
  private:
   tensor diff_;
 };
+
+// CCL's feature terms (ALGORITHMS.md §6.3, as the code has them: mean squared
+// errors against detached targets): λ_m Σ_j MSE(f, f_j) + λ_d MSE(f, p_y),
+// with f the batch's features [N, h], f_j the features of the same batch
+// under neighbour j's model, and p_y the prototype of each sample's class
+// ([classes, h]; a class with a zero prototype row is skipped).
+// Returns the loss; writes d loss / d f into `diff` (size N h).
+double feature_matching_loss(std::span<const float> f, std::int64_t n, std::int64_t h,
+                             const std::vector<std::span<const float>>& neighbour_features, double lambda_model,
+                             std::span<const float> prototypes, std::span<const std::int32_t> labels,
+                             double lambda_data, std::span<float> diff);
+
+// Per-class sums of features [classes, h] and counts [classes] over a batch.
+void class_feature_sums(std::span<const float> f, std::int64_t n, std::int64_t h, std::span<const std::int32_t> labels,
+                        std::int64_t classes, std::span<float> sums, std::span<float> counts);
 
 }  // namespace murmur::nn

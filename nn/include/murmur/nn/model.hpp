@@ -66,6 +66,12 @@ class model {
   const tensor& forward(const tensor& input, mode m);
   // Overwrites the gradient arena. REQUIRES: the last forward was mode::train.
   void backward(const tensor& diff_logits);
+  // The penultimate features of the last forward (the input of the final
+  // classifier): [N, h] in f32 models. REQUIRES: a forward ran.
+  const tensor& features() const { return net_.last_input(); }
+  // backward, with `diff_features` (one value per element of features())
+  // added to the gradient that reaches the features. f32 models only.
+  common::status backward(const tensor& diff_logits, std::span<const float> diff_features);
   std::string summary() const;
   // Per layer: the element type it ran in and oneDNN's kernels (after a step).
   std::vector<std::string> kernel_report() const;
