@@ -149,7 +149,8 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
   a->loader_ = std::make_unique<nn::batch_loader>(train, std::move(shard), cfg.data.batch, aug,
                                                   common::rng::derive(cfg.run.seed, 1000 + id).next_u64(),
                                                   run.model_threads, /*drop_last=*/false);
-  a->evaluator_ = std::make_unique<nn::evaluator>(500, run.model_threads);
+  // Small evaluation batches: every agent keeps the activations of its last shapes.
+  a->evaluator_ = std::make_unique<nn::evaluator>(100, run.model_threads);
   auto alg = make_protocol(protocol, cfg.optimizer,
                            {.self = id,
                             .params = a->model_->parameters(),

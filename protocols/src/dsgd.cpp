@@ -14,11 +14,7 @@ namespace {
 class dsgd : public algorithm {
  public:
   dsgd(agent_context context, dsgd_options options)
-      : algorithm(std::move(context)),
-        options_(options),
-        sgd_(options.sgd, params().size()),
-        d_(params().size(), 0.f),
-        x_start_(params().size(), 0.f) {
+      : algorithm(std::move(context)), options_(options), sgd_(options.sgd, params().size()), d_(params().size(), 0.f) {
     if (options_.momentum == momentum_kind::quasi_global)
       qgm_.emplace(options.sgd, options.qgm.mu, options.qgm.period, params().size());
   }
@@ -29,8 +25,10 @@ class dsgd : public algorithm {
   std::vector<request> plan_steps() override {
     const request exchange{.kind = step_kind::exchange, .messages = message_kind::model, .from = in_peers()};
     const request gradient{.kind = step_kind::gradient};
-    auto x = params();
-    x_start_.assign(x.begin(), x.end());
+    if (qgm_) {  // QGM's buffer follows the round's total update
+      auto x = params();
+      x_start_.assign(x.begin(), x.end());
+    }
     if (plan().gossip_only) return {exchange};
     if (options_.order == step_order::combine_then_adapt) return {exchange, gradient};
     return {gradient, exchange};

@@ -53,20 +53,26 @@ arrivals collect(inbox& box, const round_plan& plan, bool accept_stale, protocol
 void mix(std::span<float> x, double self_weight, const arrivals& got, double gamma, std::size_t offset) {
   double total = self_weight;
   for (double w : got.weights) total += w;
-  std::vector<double> acc(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) acc[i] = self_weight * x[i];
+  // x + γ (mix - x) is the linear combination (1 - γ + γ w_ii / total) x + Σ γ w_ij / total x_j:
+  // scale in place, then add each message (no temporaries).
+  const auto keep = static_cast<float>(1.0 - gamma + gamma * self_weight / total);
+  if (keep != 1.f)
+    for (auto& v : x) v *= keep;
   for (std::size_t k = 0; k < got.messages.size(); ++k) {
     const auto& body = got.messages[k].body;
-    const double w = got.weights[k];
+    const double w = gamma * got.weights[k] / total;
     if (offset == 0 && body.dimension == x.size()) {
-      body.add_to(std::span<double>(acc), w);
+      if (body.encoding == payload_encoding::dense_f32) {
+        const auto f = static_cast<float>(w);
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] += f * body.values[i];
+      } else {
+        body.add_to(x, w);
+      }
     } else {
       const auto dense = body.dense();
-      for (std::size_t i = 0; i < x.size(); ++i) acc[i] += w * dense[offset + i];
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] += static_cast<float>(w * dense[offset + i]);
     }
   }
-  for (std::size_t i = 0; i < x.size(); ++i)
-    x[i] = static_cast<float>(x[i] + gamma * (acc[i] / total - static_cast<double>(x[i])));
 }
 
 quasi_global_momentum::quasi_global_momentum(sgd_options sgd, double mu, std::int64_t period, std::size_t size)
