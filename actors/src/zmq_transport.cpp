@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -25,6 +27,8 @@ class zmq_transport final : public transport {
 
   common::status start() {
     try {
+      // ZeroMQ allows 1023 sockets unless told: a link is a socket.
+      ctx_.set(zmq::ctxopt::max_sockets, static_cast<int>(std::min<std::int64_t>(4 * (agents_ + 1) + 64, 1 << 20)));
       pull_ = zmq::socket_t(ctx_, zmq::socket_type::pull);
       pull_.set(zmq::sockopt::rcvhwm, net_.queue);
       pull_.set(zmq::sockopt::linger, 0);
@@ -40,11 +44,20 @@ class zmq_transport final : public transport {
     auto& links = links_[static_cast<std::size_t>(from)];
     auto it = links.find(to);
     if (it == links.end()) {
-      zmq::socket_t s(ctx_, zmq::socket_type::push);
-      s.set(zmq::sockopt::sndhwm, net_.queue);
-      s.set(zmq::sockopt::linger, 2000);  // close() still delivers what is queued
-      s.connect(endpoint(net_, run_id_, home_of(to)));
-      it = links.emplace(to, std::move(s)).first;
+      try {
+        zmq::socket_t s(ctx_, zmq::socket_type::push);
+        s.set(zmq::sockopt::sndhwm, net_.queue);
+        s.set(zmq::sockopt::linger, 2000);  // close() still delivers what is queued
+        s.connect(endpoint(net_, run_id_, home_of(to)));
+        it = links.emplace(to, std::move(s)).first;
+      } catch (const zmq::error_t& e) {
+        // Out of sockets or file descriptors: the frame is lost (and counted);
+        // say why once.
+        if (!warned_.exchange(true))
+          std::fprintf(stderr, "murmur: warning: cannot open a link socket (%s); frames on such links are dropped\n",
+                       e.what());
+        return false;
+      }
     }
     // Zero copy: ZeroMQ frees the vector when it has sent it.
     auto* owned = new std::vector<std::byte>(std::move(bytes));
@@ -105,7 +118,7 @@ class zmq_transport final : public transport {
   std::vector<std::map<std::int64_t, zmq::socket_t>> links_;  // [from][to], touched only by agent `from`
   deliver_fn deliver_;
   std::thread receiver_;
-  std::atomic<bool> stop_{false}, closed_{false};
+  std::atomic<bool> stop_{false}, closed_{false}, warned_{false};
   std::atomic<std::uint64_t> misrouted_{0};
 };
 
