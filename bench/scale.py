@@ -13,7 +13,7 @@ Usage: bench/scale.py [--murmur build/app/murmur] [--counts 16,64,256,512,1024] 
 
 import argparse
 import os
-import re
+import json
 import resource
 import subprocess
 import tempfile
@@ -51,8 +51,14 @@ progress = false
         if p.returncode != 0:
             return None
         rss_kib = int(p.stderr.strip().splitlines()[-1])
-        m = re.search(r"\((\d+) per epoch\)", p.stdout)
-        return {"agents": agents, "wall_s": wall, "rss_mib": rss_kib / 1024, "log": p.stdout}
+        # The model's size from what an agent sends: dense f32 frames of 56 + 4 d bytes.
+        floats = None
+        with open(os.path.join(out, "metrics.jsonl")) as f:
+            for line in f:
+                r = json.loads(line)
+                if r["agent"] == 0 and r["messages_sent"]:
+                    floats = (r["bytes_sent"] / r["messages_sent"] - 56) / 4
+        return {"agents": agents, "wall_s": wall, "rss_mib": rss_kib / 1024, "floats": floats}
 
 
 def main():
@@ -61,10 +67,6 @@ def main():
     ap.add_argument("--counts", default="16,64,256,512,1024")
     ap.add_argument("--rounds", type=int, default=20)
     a = ap.parse_args()
-    params = None
-    out = subprocess.run([a.murmur, "bench", "train", "--model", "mlp", "--steps", "1"], capture_output=True, text=True)
-    m = re.search(r"(\d+) parameters", out.stdout + out.stderr)
-    params = int(m.group(1)) if m else None
     rows = []
     for n in [int(x) for x in a.counts.split(",")]:
         r = run(a.murmur, n, a.rounds)
@@ -74,6 +76,7 @@ def main():
         rows.append(r)
         print(f"{n:6d} agents  {r['wall_s']:7.1f} s  {n * a.rounds / r['wall_s']:9.0f} agent-rounds/s  "
               f"peak {r['rss_mib']:8.1f} MiB", flush=True)
+    params = rows[-1]["floats"] if rows else None
     if len(rows) >= 2 and params:
         first, last = rows[0], rows[-1]
         per_agent = (last["rss_mib"] - first["rss_mib"]) / (last["agents"] - first["agents"])

@@ -199,7 +199,24 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
 
   bool stop_sent = false;
   double stop_time = 0;
-  while (!finished) {
+  // An agent or the monitor that dies (an exception, say) ends the run with
+  // its reason instead of leaving the others waiting for it.
+  std::mutex died_mu;
+  std::string died;
+  const auto watch = [&](const caf::actor& h) {
+    h->attach_functor([&, &sys = sys](const caf::error& reason) {
+      if (!reason || reason == caf::exit_reason::user_shutdown) return;
+      std::lock_guard lock(died_mu);
+      if (died.empty()) died = sys.render(reason);
+    });
+  };
+  for (auto i : local) watch((*handles)[static_cast<std::size_t>(i)]);
+  watch(monitor);
+  const auto dead = [&] {
+    std::lock_guard lock(died_mu);
+    return !died.empty();
+  };
+  while (!finished && !dead()) {
     // After a stop, give the agents a bounded time to drain: a peer process
     // that died would otherwise keep the monitor waiting for its reports.
     if (stop_sent && clock.now_s() - stop_time > 3 * s.network.timeout_ms * 1e-3 + 10) break;
@@ -220,6 +237,11 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   for (auto& h : *handles)
     if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  if (!died.empty()) {
+    sys.await_all_actors_done();
+    (*net)->close();
+    return make_error(errc::internal, "an actor of the run stopped: " + died);
+  }
   sys.await_all_actors_done();
   summary.misrouted = (*net)->misrouted();
   (*net)->close();
