@@ -1,31 +1,31 @@
-#!/ usr / bin / env bash
-#Installs what is missing, builds, and runs every check murmur has:
-# 1. the format check(clang - format, .clang - format at the root),
-# 2. the release build(warnings are errors) and its full ctest suite,
-# 3. an AddressSanitizer + UndefinedBehaviorSanitizer build and its ctest suite,
-# 4. the wire decoder's libFuzzer target, for 30 seconds (scripts/fuzz.sh).
-#Usage : scripts / test.sh(all of it)
-#MURMUR_SKIP_SANITIZE = 1 scripts / test.sh(no sanitizer build, for quick local runs)
-set -
-        euo pipefail cd "$(dirname " $0 ")/.." scripts / setup.sh
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every check murmur has:
+#   1. the format check (clang-format, .clang-format at the root),
+#   2. the release build (warnings are errors) and its full ctest suite,
+#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build and its ctest suite,
+#   4. the wire decoder's libFuzzer target, for 30 seconds (scripts/fuzz.sh).
+# Usage: scripts/test.sh            (all of it)
+#        MURMUR_SKIP_SANITIZE=1 scripts/test.sh   (no sanitizer build, for quick local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
 
-                                                             echo "== format check" git ls -
-        files '*.cpp' '*.hpp' |
-    xargs clang - format-- dry -
-        run-- Werror echo "format: clean"
+echo "== format check"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+echo "format: clean"
 
-            echo "== release build and tests" scripts /
-            build.sh build -
-        DCMAKE_CXX_FLAGS = -Werror(cd build && ctest-- output - on - failure - j "$(nproc)")
+echo "== release build and tests"
+scripts/build.sh build -DCMAKE_CXX_FLAGS=-Werror
+(cd build && ctest --output-on-failure -j "$(nproc)")
 
-                               if[["${MURMUR_SKIP_SANITIZE:-0}" != 1]];
-then echo "== sanitizer build (ASan + UBSan) and tests" scripts / build.sh build - asan - DMURMUR_SANITIZE =
-    ON - DCMAKE_BUILD_TYPE = RelWithDebInfo - DCMAKE_CXX_FLAGS =
-                                 -Werror
-#oneDNN's JIT and the OpenMP runtime allocate memory they keep for the
-#process 's life: leak checking would report those, not murmur' s own leaks.
-                                 (cd build - asan&& ASAN_OPTIONS = detect_leaks = 0 UBSAN_OPTIONS = print_stacktrace =
-                                      1 ctest-- output - on - failure - j "$(nproc)") fi
+if [[ "${MURMUR_SKIP_SANITIZE:-0}" != 1 ]]; then
+  echo "== sanitizer build (ASan + UBSan) and tests"
+  scripts/build.sh build-asan -DMURMUR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS=-Werror
+  # oneDNN's JIT and the OpenMP runtime allocate memory they keep for the
+  # process's life: leak checking would report those, not murmur's own leaks.
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j "$(nproc)")
+fi
 
-                                     echo "== fuzzing the wire decoder (libFuzzer, 30 s)" scripts /
-                                 fuzz.sh 30
+echo "== fuzzing the wire decoder (libFuzzer, 30 s)"
+scripts/fuzz.sh 30
