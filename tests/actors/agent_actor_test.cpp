@@ -76,12 +76,16 @@ struct fixture : test_coordinator_fixture<> {
     shared_.agents = 3;
     shared_.rounds = cfg_.run.rounds;
     shared_.rounds_per_epoch = 2;
-    collector = sys.spawn([this](caf::event_based_actor*) -> caf::behavior {
-      return {
-          [this](report_atom, agent_report& r) { got.reports.push_back(std::move(r)); },
-          [this](finished_atom, std::int64_t id) { got.finished.push_back(id); },
-      };
-    });
+    // (A dummy argument: CAF 0.17 dereferences a null tuple for actors spawned
+    // without arguments, which UBSan reports.)
+    collector = sys.spawn(
+        [this](caf::event_based_actor*, int) -> caf::behavior {
+          return {
+              [this](report_atom, agent_report& r) { got.reports.push_back(std::move(r)); },
+              [this](finished_atom, std::int64_t id) { got.finished.push_back(id); },
+          };
+        },
+        0);
     for (std::int64_t i = 0; i < 3; ++i) {
       std::vector<std::int64_t> shard;
       for (std::int64_t k = i; k < 64; k += 3) shard.push_back(k);
