@@ -193,6 +193,7 @@ common::result<actors::settings> load_settings(const std::string& path, const st
     r.choice("mode", mode, {"sync", "async"});
     s.run.mode = mode == "async" ? actors::run_mode::async : actors::run_mode::sync;
     r.number("threads", s.run.threads, 0, 1024);
+    r.number("max_staleness", s.run.max_staleness, -1, 1e6);
     r.finish();
   }
   {
@@ -467,6 +468,7 @@ std::string to_toml(const actors::settings& s) {
                               {"epochs", s.run.epochs},
                               {"rounds", s.run.rounds},
                               {"mode", s.run.mode == actors::run_mode::async ? "async" : "sync"},
+                              {"max_staleness", s.run.max_staleness},
                               {"threads", s.run.threads}});
   t.insert("data", toml::table{{"dataset", s.data.dataset},
                                {"path", s.data.path},

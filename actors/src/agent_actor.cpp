@@ -42,6 +42,19 @@ void flush(self_ptr self) {
 }
 
 bool satisfied(agent_state& st) {
+  if (st.cfg->run.mode == run_mode::async) {
+    // Bounded staleness: go on once every awaited peer has been heard from
+    // within the last max_staleness rounds (at once when it is negative).
+    const auto bound = st.cfg->run.max_staleness;
+    if (bound < 0) return true;
+    const auto round = static_cast<std::int64_t>(st.core->round());
+    for (auto peer : st.awaited) {
+      const auto it = st.latest.find(peer);
+      if (round > bound && (it == st.latest.end() || static_cast<std::int64_t>(it->second) < round - bound))
+        return false;
+    }
+    return true;
+  }
   const auto& heard = st.arrived[{st.core->round(), static_cast<int>(st.awaited_kind)}];
   for (auto peer : st.awaited)
     if (!heard.contains(peer)) return false;
@@ -99,7 +112,7 @@ void drive(self_ptr self) {
     flush(self);
     st.awaited = {r.from.begin(), r.from.end()};
     st.awaited_kind = r.messages;
-    if (st.cfg->run.mode == run_mode::async || !r.wait || satisfied(st)) {
+    if (!r.wait || satisfied(st)) {
       st.core->complete_exchange();
       flush(self);
       continue;
@@ -147,6 +160,8 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
           return;
         }
         st.arrived[{f->header.round, static_cast<int>(f->header.kind)}].insert(f->header.sender);
+        auto& latest = st.latest[f->header.sender];
+        latest = std::max(latest, f->header.round);
         st.core->receive(std::move(*f));
         flush(self);
         if (st.waiting && satisfied(st)) finish_wait(self);

@@ -37,6 +37,7 @@ struct agent_state {
   std::set<std::int64_t> awaited;
   // (round, kind) -> senders heard from, for the exchange wait.
   std::map<std::pair<std::uint64_t, int>, std::set<std::int64_t>> arrived;
+  std::map<std::int64_t, std::uint64_t> latest;  // newest round heard from each peer (async bound)
   double next_eval_epoch = 0;
   static inline const char* name = "murmur-agent";
 };

@@ -23,7 +23,8 @@ struct run_settings {
   double epochs = 5;        // epochs of each agent's shard; ignored when rounds > 0
   std::int64_t rounds = 0;  // total rounds (0: from epochs)
   run_mode mode = run_mode::sync;
-  int threads = 0;  // scheduler threads (0: the cores of the machine)
+  std::int64_t max_staleness = 4;  // async: wait (up to the timeout) once a peer is this many rounds behind; -1: never
+  int threads = 0;                 // scheduler threads (0: the cores of the machine)
 };
 
 struct data_settings {
