@@ -109,18 +109,22 @@ common::result<std::unique_ptr<protocols::algorithm>> make_protocol(const protoc
   return common::make_error(common::errc::invalid_argument, "unknown algorithm");
 }
 
+nn::model_spec model_spec_for(const model_settings& m, const nn::dataset& data) {
+  return {.name = m.name,
+          .input = {data.channels, data.height, data.width},
+          .classes = data.classes,
+          .norm = m.norm,
+          .groups = m.groups,
+          .chunks = m.chunks,
+          .precision = m.precision};
+}
+
 common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, const shared_run& run,
                                                                std::vector<std::int64_t> shard) {
   std::unique_ptr<agent_core> a(new agent_core(id, run));
   const auto& cfg = *run.cfg;
   const auto& train = *run.train;
-  nn::model_spec spec{.name = cfg.model.name,
-                      .input = {train.channels, train.height, train.width},
-                      .classes = train.classes,
-                      .norm = cfg.model.norm,
-                      .groups = cfg.model.groups,
-                      .chunks = cfg.model.chunks,
-                      .precision = cfg.model.precision};
+  const auto spec = model_spec_for(cfg.model, train);
   auto m = nn::build_model(spec, run.model_threads);
   if (!m) return m.err();
   a->model_ = std::move(*m);

@@ -46,6 +46,9 @@ struct agent_metrics {
   double compute_seconds = 0;
 };
 
+// The model of a run for a data set's sample shape and classes.
+nn::model_spec model_spec_for(const model_settings& m, const nn::dataset& data);
+
 common::result<std::unique_ptr<protocols::algorithm>> make_protocol(const protocol_settings& p,
                                                                     const protocols::sgd_options& optimizer,
                                                                     protocols::agent_context context);

@@ -144,14 +144,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   auto margs = std::make_shared<monitor_args>();
   margs->agents = n;
   {
-    nn::model_spec spec{.name = s.model.name,
-                        .input = {train.channels, train.height, train.width},
-                        .classes = train.classes,
-                        .norm = s.model.norm,
-                        .groups = s.model.groups,
-                        .chunks = s.model.chunks,
-                        .precision = s.model.precision};
-    auto m = nn::build_model(spec, 1);
+    auto m = nn::build_model(model_spec_for(s.model, train), 1);
     if (!m) return m.err();
     margs->model = std::move(*m);
     margs->model->init(s.run.seed);
