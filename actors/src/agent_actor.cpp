@@ -142,11 +142,7 @@ void finish_wait(self_ptr self) {
 
 caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
   auto& st = self->state;
-  st.core = std::move(args->core);
-  st.net = args->net;
-  st.monitor = args->monitor;
-  st.cfg = args->cfg;
-  st.clock = args->clock;
+  static_cast<agent_args&>(st) = std::move(*args);
   st.faults = std::make_unique<fault_injector>(st.cfg->faults, st.core->id());
   st.next_eval_epoch = st.cfg->output.eval_every_epochs;
   return {

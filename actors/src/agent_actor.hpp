@@ -24,12 +24,8 @@ struct agent_args {
   const common::clock* clock = nullptr;
 };
 
-struct agent_state {
-  std::unique_ptr<agent_core> core;
-  transport* net = nullptr;
-  caf::actor monitor;
-  const settings* cfg = nullptr;
-  const common::clock* clock = nullptr;
+// What the actor is given, and what it keeps while it runs.
+struct agent_state : agent_args {
   std::unique_ptr<fault_injector> faults;
   bool waiting = false, paused = false, stopping = false, done = false;
   std::uint64_t token = 0;
