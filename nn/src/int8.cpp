@@ -3,7 +3,27 @@
 #include <algorithm>
 #include <cmath>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 namespace murmur::nn::detail {
+namespace {
+
+// Without VNNI, oneDNN's int8 kernels multiply u8 x s8 pairs with
+// vpmaddubsw, whose 16-bit sum of two products saturates above 32767
+// (255 * 127 * 2 does not fit). oneDNN's documented remedy is 7-bit weights:
+// with |w| <= 63 the pair sum stays in range. CPUs with VNNI accumulate in
+// 32 bits and keep the full 8 bits.
+float weight_levels() {
+  static const float levels = [] {
+    const auto isa = dnnl::get_effective_cpu_isa();
+    const bool vnni = isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16 ||
+                      isa == dnnl::cpu_isa::avx512_core_amx || isa == dnnl::cpu_isa::avx2_vnni;
+    return vnni ? 127.f : 63.f;
+  }();
+  return levels;
+}
+
+}  // namespace
 
 void int8_observer::record(const tensor& src, int calibration_round) {
   if (round != calibration_round) *this = int8_observer{.round = calibration_round};
@@ -39,7 +59,7 @@ std::vector<float> int8_weight_scales(std::span<const float> weights, std::int64
   for (std::int64_t oc = 0; oc < out_channels; ++oc) {
     float m = 0.f;
     for (std::size_t i = 0; i < per_channel; ++i) m = std::max(m, std::abs(weights[oc * per_channel + i]));
-    scales[oc] = m > 0.f ? 127.f / m : 1.f;
+    scales[oc] = m > 0.f ? weight_levels() / m : 1.f;
   }
   return scales;
 }

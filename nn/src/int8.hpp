@@ -109,7 +109,9 @@ struct int8_source {
   float scale;
 };
 int8_source int8_source_for(const int8_observer& observed, const tensor& src);
-// Per output channel: 127 / max |w| over the channel's weights.
+// Per output channel: L / max |w| over the channel's weights, L = 127 on
+// CPUs with VNNI and 63 without (7-bit weights avoid the 16-bit saturation
+// of oneDNN's non-VNNI int8 kernels).
 std::vector<float> int8_weight_scales(std::span<const float> weights, std::int64_t out_channels);
 
 template <class FwdPD>

@@ -79,6 +79,15 @@ void compare_precisions(const layer_factory& make, const dims& in, double tol) {
 }  // namespace
 
 TEST_CASE("each layer's bf16 forward and backward match f32", "[nn][bf16]") {
+  if (cpu_bf16_support() == bf16_support::none) {
+    // oneDNN 2.6 has bf16 kernels only from AVX-512 on: no layer can run in
+    // bf16 here, and a bf16 model must fall back to f32 with a warning.
+    WARN("this CPU has no bf16 kernels (oneDNN 2.6 needs AVX-512): only the f32 fallback is checked");
+    auto m = build_model({.name = "lenet5", .input = {1, 28, 28}, .precision = precision::bf16});
+    REQUIRE(m.ok());
+    CHECK((*m)->spec().precision == precision::f32);
+    return;
+  }
   const std::vector<std::tuple<std::string, layer_factory, dims>> cases{
       {"conv2d",
        [](layer_env e) {
