@@ -17,6 +17,7 @@ runner add_bench_command(CLI::App& app, bool inference);
 runner add_partition_command(CLI::App& app);
 runner add_topology_command(CLI::App& app);
 runner add_run_command(CLI::App& app);
+runner add_list_command(CLI::App& app);
 
 // Prints "murmur: error: <message>" on one line to stderr; returns 1.
 int fail(const std::string& message);

@@ -15,7 +15,12 @@ namespace murmur::app {
 
 common::result<actors::settings> load_settings(const std::string& path, const std::vector<std::string>& overrides);
 
-// Every setting as TOML (the resolved configuration a run writes next to its metrics).
+// Every setting as TOML (the resolved configuration a run writes next to its
+// metrics): [protocol] holds the algorithm and each of its options.
 std::string to_toml(const actors::settings& s);
+
+// configs/reference.toml: every key with its default and meaning, from the
+// declarations (`murmur run --help-config` prints it).
+std::string reference_toml();
 
 }  // namespace murmur::app

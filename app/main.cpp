@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   const runner run_bench = add_bench_command(*bench_train, false);
   const runner run_infer = add_bench_command(*bench_infer, true);
   auto* topology = app.add_subcommand("topology", "a communication graph: degrees, weights, spectral gap, DOT");
+  auto* list = app.add_subcommand("list", "what exists: algorithms, topologies, models, norms, compressors");
+  const runner run_list = add_list_command(*list);
   const runner run_partition = add_partition_command(*partition);
   const runner run_topology = add_topology_command(*topology);
   try {
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     if (bench_infer->parsed()) return run_infer();
     if (partition->parsed()) return run_partition();
     if (topology->parsed()) return run_topology();
+    if (list->parsed()) return run_list();
   } catch (const dnnl::error& e) {
     return fail(std::string("oneDNN: ") + e.what());
   } catch (const std::bad_alloc&) {

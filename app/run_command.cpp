@@ -31,6 +31,7 @@ struct run_args {
   std::int64_t processes = 0;  // 0: as configured
   std::int64_t rank = 0;       // set by the parent for its children
   std::string run_id;
+  bool help_config = false;
 };
 
 // Starts processes 1 .. P-1 of this run: the same binary, configuration and
@@ -95,6 +96,11 @@ class children_watch {
 };
 
 int run(run_args a) {
+  if (a.help_config) {
+    std::fputs(reference_toml().c_str(), stdout);
+    return 0;
+  }
+  if (a.config.empty()) return fail("run: a CONFIG.toml is required (configs/reference.toml lists every key)");
   if (a.processes > 0) a.overrides.push_back("network.processes=" + std::to_string(a.processes));
   auto s = load_settings(a.config, a.overrides);
   if (!s) return fail(s.err().message);
@@ -129,9 +135,9 @@ int run(run_args a) {
   if (!metrics) return fail("cannot write " + metrics_path);
 
   std::printf("murmur run: %lld agents, %s on %s, %s, %s (%s mode); output in %s\n",
-              static_cast<long long>(s->topology.agents), actors::to_string(s->protocol.algorithm),
-              s->topology.kind.c_str(), s->model.name.c_str(), s->data.dataset.c_str(),
-              s->run.mode == actors::run_mode::async ? "async" : "sync", s->output.directory.c_str());
+              static_cast<long long>(s->topology.agents), s->protocol.algorithm.c_str(), s->topology.kind.c_str(),
+              s->model.name.c_str(), s->data.dataset.c_str(), common::name_of(s->run.mode).data(),
+              s->output.directory.c_str());
   std::fflush(stdout);
   progress_line bar;
   const auto pids = spawn_ranks(a, s->network.processes, run_id);
@@ -181,8 +187,8 @@ int run(run_args a) {
 runner add_run_command(CLI::App& cmd) {
   auto a = std::make_shared<run_args>();
   cmd.add_option("config", a->config, "the run's TOML file (configs/reference.toml lists every key)")
-      ->required()
       ->check(CLI::ExistingFile);
+  cmd.add_flag("--help-config", a->help_config, "print every configuration key with its default and meaning");
   cmd.add_option("--set", a->overrides, "override a key: --set protocol.gamma=0.5 (repeatable)");
   cmd.add_option("--processes", a->processes, "spread the agents over P local processes (tcp loopback)")
       ->check(CLI::Range(1, 256));

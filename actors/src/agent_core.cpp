@@ -1,6 +1,9 @@
 #include "agent_core.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "murmur/protocols/plan.hpp"
 
@@ -24,89 +27,14 @@ std::vector<std::size_t> tensor_blocks(nn::model& m) {
 
 }  // namespace
 
-const char* to_string(algorithm_kind k) {
-  switch (k) {
-    case algorithm_kind::dsgd:
-      return "dsgd";
-    case algorithm_kind::all_reduce:
-      return "all-reduce";
-    case algorithm_kind::push_sum:
-      return "push-sum";
-    case algorithm_kind::choco:
-      return "choco";
-    case algorithm_kind::gut:
-      return "gut";
-    case algorithm_kind::gradient_tracking:
-      return "gradient-tracking";
-    case algorithm_kind::relaysum:
-      return "relaysum";
-    case algorithm_kind::ad_psgd:
-      return "ad-psgd";
-    case algorithm_kind::ngm:
-      return "ngm";
-    case algorithm_kind::ccl:
-      return "ccl";
+const protocols::algorithm_entry& algorithm_of(const settings& cfg) {
+  const auto* entry = protocols::find_algorithm(cfg.protocol.algorithm);
+  // The configuration reader accepts registered names only.
+  if (!entry) {
+    std::fprintf(stderr, "murmur: unknown algorithm %s\n", cfg.protocol.algorithm.c_str());
+    std::abort();
   }
-  return "?";
-}
-
-common::result<std::unique_ptr<protocols::algorithm>> make_protocol(const protocol_settings& p,
-                                                                    const protocols::sgd_options& optimizer,
-                                                                    protocols::agent_context c) {
-  using namespace protocols;
-  switch (p.algorithm) {
-    case algorithm_kind::dsgd: {
-      auto o = p.dsgd;
-      o.sgd = optimizer;
-      return make_dsgd(std::move(c), o);
-    }
-    case algorithm_kind::all_reduce: {
-      auto o = p.dsgd;
-      o.sgd = optimizer;
-      return make_all_reduce(std::move(c), o);
-    }
-    case algorithm_kind::push_sum: {
-      auto o = p.push_sum;
-      o.sgd = optimizer;
-      return make_push_sum_sgd(std::move(c), o);
-    }
-    case algorithm_kind::choco: {
-      auto o = p.choco;
-      o.sgd = optimizer;
-      return make_choco(std::move(c), o);
-    }
-    case algorithm_kind::gut: {
-      auto o = p.gut;
-      o.sgd = optimizer;
-      return make_gut(std::move(c), o);
-    }
-    case algorithm_kind::gradient_tracking: {
-      auto o = p.tracking;
-      o.sgd = optimizer;
-      return make_gradient_tracking(std::move(c), o);
-    }
-    case algorithm_kind::relaysum: {
-      auto o = p.relaysum;
-      o.sgd = optimizer;
-      return make_relaysum(std::move(c), o);
-    }
-    case algorithm_kind::ad_psgd: {
-      auto o = p.ad_psgd;
-      o.sgd = optimizer;
-      return make_ad_psgd(std::move(c), o);
-    }
-    case algorithm_kind::ngm: {
-      auto o = p.ngm;
-      o.sgd = optimizer;
-      return make_ngm(std::move(c), o);
-    }
-    case algorithm_kind::ccl: {
-      auto o = p.ccl;
-      o.sgd = optimizer;
-      return make_ccl(std::move(c), o);
-    }
-  }
-  return common::make_error(common::errc::invalid_argument, "unknown algorithm");
+  return *entry;
 }
 
 nn::model_spec model_spec_for(const model_settings& m, const nn::dataset& data) {
@@ -130,23 +58,26 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
   a->model_ = std::move(*m);
   // Every agent starts from the same x^0 (GUT and RelaySum require it).
   a->model_->init(cfg.run.seed);
-  const bool ccl = cfg.protocol.algorithm == algorithm_kind::ccl;
-  if (cfg.protocol.algorithm == algorithm_kind::ngm || ccl) {
+  const auto& entry = algorithm_of(cfg);
+  a->entry_ = &entry;
+  if (entry.compute.scratch_model) {
     auto s = nn::build_model(spec, run.model_threads);
     if (!s) return s.err();
     a->scratch_ = std::move(*s);
   }
-  auto protocol = cfg.protocol;
-  if (ccl) {
+  std::int64_t features = 0;
+  if (entry.compute.features) {
     if (spec.precision != nn::precision::f32)
       return common::make_error(common::errc::unsupported,
-                                "protocol.algorithm = \"ccl\" needs model.precision = \"f32\"");
+                                "protocol.algorithm = \"" + entry.name + "\" needs model.precision = \"f32\"");
     // The width of the penultimate features, from one forward of a zero sample.
     nn::tensor probe({1, train.channels, train.height, train.width}, nn::dtype::f32, nn::layout::nhwc);
     std::fill(probe.f32_span().begin(), probe.f32_span().end(), 0.f);
     (void)a->model_->forward(probe, nn::mode::eval);
-    protocol.ccl.classes = train.classes;
-    protocol.ccl.features = a->model_->features().numel();
+    features = a->model_->features().numel();
+    const protocols::option_reader o(entry, cfg.protocol.options);
+    a->lambda_model_ = o.number("lambda_model");
+    a->lambda_data_ = o.number("lambda_data");
   }
   nn::augment_options aug;
   if (cfg.data.augment) aug = {.crop_padding = 4, .horizontal_flip = true};
@@ -155,12 +86,16 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
                                                   run.model_threads, /*drop_last=*/false);
   // Small evaluation batches: every agent keeps the activations of its last shapes.
   a->evaluator_ = std::make_unique<nn::evaluator>(100, run.model_threads);
-  auto alg = make_protocol(protocol, cfg.optimizer,
-                           {.self = id,
-                            .params = a->model_->parameters(),
-                            .grads = a->model_->gradients(),
-                            .tensor_sizes = tensor_blocks(*a->model_),
-                            .seed = cfg.run.seed});
+  auto alg = entry.create({.context = {.self = id,
+                                       .params = a->model_->parameters(),
+                                       .grads = a->model_->gradients(),
+                                       .tensor_sizes = tensor_blocks(*a->model_),
+                                       .seed = cfg.run.seed},
+                           .optimizer = cfg.optimizer,
+                           .asynchronous = cfg.run.mode == run_mode::async,
+                           .classes = train.classes,
+                           .features = features},
+                          cfg.protocol.options);
   if (!alg) return alg.err();
   a->alg_ = std::move(*alg);
   return a;
@@ -168,11 +103,13 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
 
 void agent_core::begin_round() {
   const auto& cfg = *run_.cfg;
-  const auto g = run_.schedule->at(static_cast<std::int64_t>(round_));
-  auto w = protocols::weights_for(g, cfg.topology.weights);
-  // The weights were checked on round 0 by the runtime; a time-varying
-  // schedule keeps the graph's kind, so this cannot fail later.
-  auto plan = protocols::make_plan(g, *w, id_, round_);
+  // A static graph is read in place; a time-varying one is built for the round.
+  std::optional<topology::graph> built;
+  const topology::graph* g = run_.schedule->fixed();
+  if (!g) g = &built.emplace(run_.schedule->at(static_cast<std::int64_t>(round_)));
+  // The weights were checked on the first rounds by the runtime; a
+  // time-varying schedule keeps the graph's kind, so this cannot fail later.
+  auto plan = std::move(*protocols::local_plan(*g, cfg.topology.weights, id_, round_));
   plan.epoch = static_cast<std::int64_t>(epoch());
   plan.learning_rate = run_.cfg->schedule.at(epoch());
   alg_->begin_round(std::move(plan));
@@ -247,15 +184,15 @@ double agent_core::gradient_step() {
   const auto& logits = model_->forward(*images_, nn::mode::train);
   const auto l = loss_.compute(logits, labels_);
   double loss = l.loss;
-  if (run_.cfg->protocol.algorithm == algorithm_kind::ccl) {
+  if (entry_->compute.features) {
     // CE + λ_m Σ_j MSE(f, f_j) + λ_d MSE(f, p_y), through the features.
     const auto f = model_->features().f32_span();
     const auto n = static_cast<std::int64_t>(labels_.size());
     const auto h = static_cast<std::int64_t>(f.size()) / n;
     std::vector<std::span<const float>> targets(neighbour_features_.begin(), neighbour_features_.end());
     feature_diff_.resize(f.size());
-    loss += nn::feature_matching_loss(f, n, h, targets, run_.cfg->protocol.ccl_lambda_model, alg_->prototypes(),
-                                      labels_, run_.cfg->protocol.ccl_lambda_data, feature_diff_);
+    loss += nn::feature_matching_loss(f, n, h, targets, lambda_model_, alg_->prototypes(), labels_, lambda_data_,
+                                      feature_diff_);
     (void)model_->backward(loss_.diff_logits(), feature_diff_);  // f32 checked at creation
   } else {
     model_->backward(loss_.diff_logits());

@@ -49,9 +49,8 @@ struct agent_metrics {
 // The model of a run for a data set's sample shape and classes.
 nn::model_spec model_spec_for(const model_settings& m, const nn::dataset& data);
 
-common::result<std::unique_ptr<protocols::algorithm>> make_protocol(const protocol_settings& p,
-                                                                    const protocols::sgd_options& optimizer,
-                                                                    protocols::agent_context context);
+// The registry entry of the run's algorithm. REQUIRES: a registered name.
+const protocols::algorithm_entry& algorithm_of(const settings& cfg);
 
 class agent_core {
  public:
@@ -102,6 +101,8 @@ class agent_core {
   std::unique_ptr<nn::batch_loader> loader_;
   std::unique_ptr<nn::evaluator> evaluator_;
   std::unique_ptr<protocols::algorithm> alg_;
+  const protocols::algorithm_entry* entry_ = nullptr;
+  double lambda_model_ = 0, lambda_data_ = 0;  // features: the loss term's weights
   nn::softmax_cross_entropy loss_;
   const nn::tensor* images_ = nullptr;
   std::span<const std::int32_t> labels_;

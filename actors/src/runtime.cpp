@@ -29,20 +29,15 @@ common::status check_topology(const settings& s, const topology::schedule& sched
     if (!w) return make_error(errc::invalid_argument, "[topology] weights: " + w.err().message);
   }
   const auto g = schedule.at(0);
-  const auto kind = s.protocol.algorithm;
-  const bool needs_undirected = kind == algorithm_kind::choco || kind == algorithm_kind::gut ||
-                                kind == algorithm_kind::ngm || kind == algorithm_kind::relaysum ||
-                                kind == algorithm_kind::ccl;
-  if (needs_undirected && g.directed())
-    return make_error(errc::invalid_argument, std::string("[protocol] algorithm = \"") + to_string(kind) +
-                                                  "\" needs an undirected graph; [topology] kind = \"" +
-                                                  s.topology.kind + "\" is directed");
-  if (kind == algorithm_kind::relaysum && g.edge_count() != g.size() - 1)
+  const auto& entry = algorithm_of(s);
+  const auto needs = "[protocol] algorithm = \"" + entry.name + "\" needs ";
+  if (entry.graph.undirected && g.directed())
     return make_error(errc::invalid_argument,
-                      "[protocol] algorithm = \"relaysum\" needs a spanning tree (chain or binary-tree)");
-  if (kind == algorithm_kind::ad_psgd && s.topology.kind != "bipartite-exponential")
-    return make_error(errc::invalid_argument,
-                      "[protocol] algorithm = \"ad-psgd\" pairs agents on kind = \"bipartite-exponential\"");
+                      needs + "an undirected graph; [topology] kind = \"" + s.topology.kind + "\" is directed");
+  if (entry.graph.spanning_tree && g.edge_count() != g.size() - 1)
+    return make_error(errc::invalid_argument, needs + "a spanning tree (chain or binary-tree)");
+  if (!entry.graph.schedule.empty() && s.topology.kind != entry.graph.schedule)
+    return make_error(errc::invalid_argument, needs + "[topology] kind = \"" + entry.graph.schedule + "\"");
   return {};
 }
 

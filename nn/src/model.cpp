@@ -4,33 +4,20 @@
 
 namespace murmur::nn {
 
-const char* to_string(norm_kind n) {
-  switch (n) {
-    case norm_kind::batchnorm:
-      return "batchnorm";
-    case norm_kind::groupnorm:
-      return "groupnorm";
-    case norm_kind::evonorm:
-      return "evonorm";
-    case norm_kind::range_evonorm:
-      return "range-evonorm";
-  }
-  return "?";
-}
+const char* to_string(norm_kind n) { return common::name_of(n).data(); }
 
 common::result<norm_kind> parse_norm(const std::string& name) {
-  for (auto n : {norm_kind::batchnorm, norm_kind::groupnorm, norm_kind::evonorm, norm_kind::range_evonorm})
-    if (name == to_string(n)) return n;
-  return common::make_error(common::errc::invalid_argument,
-                            "unknown norm '" + name + "' (known: batchnorm, groupnorm, evonorm, range-evonorm)");
+  if (auto n = common::from_name<norm_kind>(name)) return *n;
+  return common::make_error(common::errc::invalid_argument, "unknown norm '" + name + "' (known: " +
+                                                                common::join(common::names_list<norm_kind>()) + ")");
 }
 
-const char* to_string(precision p) { return p == precision::f32 ? "f32" : "bf16"; }
+const char* to_string(precision p) { return common::name_of(p).data(); }
 
 common::result<precision> parse_precision(const std::string& name) {
-  if (name == "f32") return precision::f32;
-  if (name == "bf16") return precision::bf16;
-  return common::make_error(common::errc::invalid_argument, "unknown precision '" + name + "' (known: f32, bf16)");
+  if (auto p = common::from_name<precision>(name)) return *p;
+  return common::make_error(common::errc::invalid_argument, "unknown precision '" + name + "' (known: " +
+                                                                common::join(common::names_list<precision>()) + ")");
 }
 
 bf16_support cpu_bf16_support() {

@@ -174,24 +174,12 @@ common::result<partition> skew_mix(std::span<const std::int32_t> labels, std::in
 
 }  // namespace
 
-const char* to_string(partition_scheme s) {
-  switch (s) {
-    case partition_scheme::iid:
-      return "iid";
-    case partition_scheme::dirichlet:
-      return "dirichlet";
-    case partition_scheme::shards:
-      return "shards";
-    case partition_scheme::skew:
-      return "skew";
-  }
-  return "?";
-}
+const char* to_string(partition_scheme s) { return common::name_of(s).data(); }
 
 common::result<partition_scheme> parse_partition_scheme(const std::string& name) {
-  for (auto s : {partition_scheme::iid, partition_scheme::dirichlet, partition_scheme::shards, partition_scheme::skew})
-    if (name == to_string(s)) return s;
-  return make_error(errc::invalid_argument, "unknown partition '" + name + "' (known: iid, dirichlet, shards, skew)");
+  if (auto s = common::from_name<partition_scheme>(name)) return *s;
+  return make_error(errc::invalid_argument, "unknown partition '" + name + "' (known: " +
+                                                common::join(common::names_list<partition_scheme>()) + ")");
 }
 
 common::result<partition> make_partition(std::span<const std::int32_t> labels, std::int64_t classes,

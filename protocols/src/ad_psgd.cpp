@@ -7,6 +7,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -89,6 +90,15 @@ class ad_psgd final : public algorithm {
 
 std::unique_ptr<algorithm> make_ad_psgd(agent_context context, ad_psgd_options options) {
   return std::make_unique<ad_psgd>(std::move(context), options);
+}
+
+algorithm_entry ad_psgd_entry() {
+  return {.name = "ad-psgd",
+          .summary = "AD-PSGD (Lian et al. 2018): pairwise averaging on the bipartite exponential graph",
+          .graph = {.schedule = "bipartite-exponential"},
+          .make = [](algorithm_inputs in, const option_reader&) {
+            return make_ad_psgd(std::move(in.context), {.sgd = in.optimizer});
+          }};
 }
 
 }  // namespace murmur::protocols

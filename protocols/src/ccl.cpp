@@ -8,6 +8,7 @@
 #include <cmath>
 #include <set>
 
+#include "murmur/protocols/registry.hpp"
 #include "neighbourhood.hpp"
 
 namespace murmur::protocols {
@@ -114,6 +115,31 @@ class ccl final : public detail::neighbourhood {
 
 std::unique_ptr<algorithm> make_ccl(agent_context context, ccl_options options) {
   return std::make_unique<ccl>(std::move(context), options);
+}
+
+algorithm_entry ccl_entry() {
+  auto o = qgm_option_specs();
+  o.push_back(gamma_option(1.0));
+  o.push_back({.name = "lambda_model",
+               .default_value = 0.1,
+               .help = "weight of the model-variant feature term",
+               .lo = 0,
+               .hi = 1e3});
+  o.push_back(
+      {.name = "lambda_data", .default_value = 0.1, .help = "weight of the prototype term", .lo = 0, .hi = 1e3});
+  return {.name = "ccl",
+          .summary = "CCL (Aketi et al. 2023): class-feature exchange and a feature-matching loss around QG-DSGDm",
+          .options = std::move(o),
+          .graph = {.undirected = true},
+          .compute = {.scratch_model = true, .features = true},
+          .make = [](algorithm_inputs in, const option_reader& r) {
+            ccl_options c{.sgd = in.optimizer,
+                          .qgm = {.mu = r.number("qgm_mu"), .period = r.integer("qgm_period")},
+                          .gamma = r.number("gamma"),
+                          .classes = in.classes,
+                          .features = in.features};
+            return make_ccl(std::move(in.context), c);
+          }};
 }
 
 }  // namespace murmur::protocols

@@ -7,6 +7,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -97,6 +98,25 @@ class choco final : public algorithm {
 
 std::unique_ptr<algorithm> make_choco(agent_context context, choco_options options) {
   return std::make_unique<choco>(std::move(context), options);
+}
+
+algorithm_entry choco_entry() {
+  auto o = compressor_options_of("sign");
+  o.push_back(gamma_option(0.5));
+  o.push_back({.name = "consensus_first",
+               .default_value = false,
+               .help = "the code's order (consensus, then compress) instead of the paper's"});
+  return {.name = "choco",
+          .summary = "CHOCO-SGD (Koloskova et al. 2019): compressed gossip with public copies x̂",
+          .options = std::move(o),
+          .graph = {.undirected = true},
+          .make = [](algorithm_inputs in, const option_reader& r) {
+            choco_options c{.sgd = in.optimizer,
+                            .compression = read_compressor(r),
+                            .gamma = r.number("gamma"),
+                            .consensus_first = r.boolean("consensus_first")};
+            return make_choco(std::move(in.context), c);
+          }};
 }
 
 }  // namespace murmur::protocols

@@ -7,6 +7,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -122,6 +123,68 @@ std::unique_ptr<algorithm> make_dsgd(agent_context context, dsgd_options options
 std::unique_ptr<algorithm> make_all_reduce(agent_context context, dsgd_options options) {
   options.gamma = {};
   return std::make_unique<all_reduce>(std::move(context), options);
+}
+
+namespace {
+
+std::vector<option_spec> dsgd_option_specs(bool with_gamma) {
+  std::vector<option_spec> o{{.name = "order",
+                              .default_value = std::string("adapt-then-combine"),
+                              .help = "step order (O1, O2, O3 of ALGORITHMS.md §0.2)",
+                              .choices = common::names_list<step_order>()},
+                             momentum_option()};
+  for (auto& q : qgm_option_specs()) o.push_back(std::move(q));
+  if (with_gamma) {
+    o.push_back(gamma_option(1.0));
+    o.push_back({.name = "gamma_growth",
+                 .default_value = 1.0,
+                 .help = "averaging-rate schedule: γ_e = min(1, γ·growth^epoch)",
+                 .lo = 1,
+                 .hi = 10});
+  }
+  o.push_back({.name = "wire",
+               .default_value = std::string("f32"),
+               .help = "model payload",
+               .choices = {"f32", "bf16", "f16"}});
+  return o;
+}
+
+dsgd_options read_dsgd(const algorithm_inputs& in, const option_reader& o, bool with_gamma) {
+  dsgd_options d;
+  d.sgd = in.optimizer;
+  d.order = o.choice<step_order>("order");
+  d.momentum = o.choice<momentum_kind>("momentum");
+  d.qgm = {.mu = o.number("qgm_mu"), .period = o.integer("qgm_period")};
+  if (with_gamma) d.gamma = {.initial = o.number("gamma"), .growth = o.number("gamma_growth")};
+  const auto& wire = o.text("wire");
+  d.wire = wire == "bf16"  ? payload_encoding::dense_bf16
+           : wire == "f16" ? payload_encoding::dense_f16
+                           : payload_encoding::dense_f32;
+  d.accept_stale = in.asynchronous;
+  return d;
+}
+
+}  // namespace
+
+algorithm_entry dsgd_entry() {
+  return {
+      .name = "dsgd",
+      .summary = "D-PSGD / DSGDm (Lian et al. 2017): local step and gossip averaging, local or quasi-global momentum",
+      .options = dsgd_option_specs(true),
+      .make = [](algorithm_inputs in, const option_reader& o) {
+        auto d = read_dsgd(in, o, true);
+        return make_dsgd(std::move(in.context), d);
+      }};
+}
+
+algorithm_entry all_reduce_entry() {
+  return {.name = "all-reduce",
+          .summary = "exact averaging over all agents every round (the centralized reference)",
+          .options = dsgd_option_specs(false),
+          .make = [](algorithm_inputs in, const option_reader& o) {
+            auto d = read_dsgd(in, o, false);
+            return make_all_reduce(std::move(in.context), d);
+          }};
 }
 
 }  // namespace murmur::protocols

@@ -5,6 +5,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -77,6 +78,14 @@ class gradient_tracking final : public algorithm {
 
 std::unique_ptr<algorithm> make_gradient_tracking(agent_context context, gradient_tracking_options options) {
   return std::make_unique<gradient_tracking>(std::move(context), options);
+}
+
+algorithm_entry gradient_tracking_entry() {
+  return {.name = "gradient-tracking",
+          .summary = "gradient tracking (DIGing, the QGM repository's form): [x, y] in one message",
+          .make = [](algorithm_inputs in, const option_reader&) {
+            return make_gradient_tracking(std::move(in.context), {.sgd = in.optimizer});
+          }};
 }
 
 }  // namespace murmur::protocols

@@ -7,6 +7,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -105,6 +106,22 @@ class gut final : public algorithm {
 
 std::unique_ptr<algorithm> make_gut(agent_context context, gut_options options) {
   return std::make_unique<gut>(std::move(context), options);
+}
+
+algorithm_entry gut_entry() {
+  return {.name = "gut",
+          .summary = "GUT / QG-GUTm (Aketi et al. 2023): gossip with a tracking term of the neighbours' updates",
+          .options = {{.name = "mu",
+                       .default_value = 0.9,
+                       .help = "tracking factor (QG-GUTm: momentum 0.9, mu 0.06)",
+                       .lo = 0,
+                       .hi = 1},
+                      gamma_option(1.0, "consensus step γ (only 1 is exact in the code)")},
+          .graph = {.undirected = true},
+          .make = [](algorithm_inputs in, const option_reader& r) {
+            gut_options g{.sgd = in.optimizer, .mu = r.number("mu"), .gamma = r.number("gamma")};
+            return make_gut(std::move(in.context), g);
+          }};
 }
 
 }  // namespace murmur::protocols

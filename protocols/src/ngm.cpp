@@ -6,6 +6,7 @@
 //   ĝ = (1-α)(w_ii g_ii + Σ w_ij g^mv_j) + α(w_ii g_ii + Σ w_ij g^dv_j),
 // each bracket renormalised over the neighbours that contributed.
 
+#include "murmur/protocols/registry.hpp"
 #include "neighbourhood.hpp"
 
 namespace murmur::protocols {
@@ -129,6 +130,35 @@ class ngm final : public detail::neighbourhood {
 
 std::unique_ptr<algorithm> make_ngm(agent_context context, ngm_options options) {
   return std::make_unique<ngm>(std::move(context), options);
+}
+
+algorithm_entry ngm_entry() {
+  std::vector<option_spec> o{momentum_option()};
+  for (auto& q : qgm_option_specs()) o.push_back(std::move(q));
+  o.push_back(gamma_option(0.1));
+  for (auto& c : compressor_options_of("none")) o.push_back(std::move(c));
+  o.push_back(
+      {.name = "error_feedback", .default_value = true, .help = "CompNGM: error feedback around the compressor"});
+  o.push_back({.name = "alpha",
+               .default_value = 1.0,
+               .help = "weight of the data-variant cross-gradients (0: NGM_mv)",
+               .lo = 0,
+               .hi = 1});
+  return {.name = "ngm",
+          .summary = "NGM / NGM_mv / CompNGM (Aketi et al. 2023): neighbourhood gradient mean with cross-gradients",
+          .options = std::move(o),
+          .graph = {.undirected = true},
+          .compute = {.scratch_model = true},
+          .make = [](algorithm_inputs in, const option_reader& r) {
+            ngm_options n{.sgd = in.optimizer,
+                          .momentum = r.choice<momentum_kind>("momentum"),
+                          .qgm = {.mu = r.number("qgm_mu"), .period = r.integer("qgm_period")},
+                          .alpha = r.number("alpha"),
+                          .gamma = r.number("gamma"),
+                          .compression = read_compressor(r),
+                          .error_feedback = r.boolean("error_feedback")};
+            return make_ngm(std::move(in.context), n);
+          }};
 }
 
 }  // namespace murmur::protocols

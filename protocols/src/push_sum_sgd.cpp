@@ -14,6 +14,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -205,6 +206,51 @@ class push_sum_sgd final : public algorithm {
 
 std::unique_ptr<algorithm> make_push_sum_sgd(agent_context context, push_sum_options options) {
   return std::make_unique<push_sum_sgd>(std::move(context), options);
+}
+
+algorithm_entry push_sum_entry() {
+  std::vector<option_spec> o{
+      momentum_option("local or quasi-global momentum (QGM over push-sum: β is the optimizer's momentum)"),
+      {.name = "qgm_debiased",
+       .default_value = true,
+       .help = "QGM: measure the model change as Δ(x/w) (false: the code's Δx/w)"},
+      {.name = "scale_step_by_weight",
+       .default_value = true,
+       .help = "apply η·w·d to the numerator (false: the SGP code's η·d)"},
+      {.name = "running_sums", .default_value = false, .help = "loss-robust running-sum mixing (ALGORITHMS.md §8.2)"},
+      {.name = "overlap", .default_value = false, .help = "OSGP: go on without waiting"},
+      {.name = "max_staleness",
+       .default_value = std::int64_t{0},
+       .help = "overlap: block after this many rounds without a message (0: never)",
+       .lo = 0,
+       .hi = 1e6}};
+  for (auto& c : compressor_options_of("none")) o.push_back(std::move(c));
+  o.push_back({.name = "error_feedback", .default_value = true, .help = "error feedback around the compressor"});
+  o.push_back(gamma_option(1.0, "consensus step γ (compressed phase)"));
+  o.push_back({.name = "switch_epoch",
+               .default_value = std::int64_t{-1},
+               .help = "SC-Sparse-Push: dense from this epoch on (-1: never)",
+               .lo = -1,
+               .hi = 1e6});
+  return {.name = "push-sum",
+          .summary =
+              "SGP / OSGP / Sparse-Push / SC-Sparse-Push (Assran et al. 2019, Aketi et al. 2021): push-sum SGD "
+              "over column-stochastic weights",
+          .options = std::move(o),
+          .make = [](algorithm_inputs in, const option_reader& r) {
+            push_sum_options p{.sgd = in.optimizer,
+                               .momentum = r.choice<momentum_kind>("momentum"),
+                               .qgm_debiased = r.boolean("qgm_debiased"),
+                               .scale_step_by_weight = r.boolean("scale_step_by_weight"),
+                               .running_sums = r.boolean("running_sums"),
+                               .overlap = r.boolean("overlap"),
+                               .max_staleness = r.integer("max_staleness"),
+                               .compression = read_compressor(r),
+                               .error_feedback = r.boolean("error_feedback"),
+                               .gamma = r.number("gamma"),
+                               .switch_epoch = r.integer("switch_epoch")};
+            return make_push_sum_sgd(std::move(in.context), p);
+          }};
 }
 
 }  // namespace murmur::protocols

@@ -8,6 +8,7 @@
 
 #include "gossip.hpp"
 #include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::protocols {
 namespace {
@@ -117,6 +118,20 @@ class relaysum final : public algorithm {
 
 std::unique_ptr<algorithm> make_relaysum(agent_context context, relaysum_options options) {
   return std::make_unique<relaysum>(std::move(context), options);
+}
+
+algorithm_entry relaysum_entry() {
+  return {.name = "relaysum",
+          .summary = "RelaySum/Model and RelaySum/Grad (Vogels et al. 2021) on a spanning tree",
+          .options = {{.name = "relay_gradients", .default_value = false, .help = "RelaySum/Grad instead of /Model"},
+                      {.name = "update_reference", .default_value = false, .help = "x_ref <- x after each round"}},
+          .graph = {.undirected = true, .spanning_tree = true},
+          .make = [](algorithm_inputs in, const option_reader& r) {
+            relaysum_options o{.sgd = in.optimizer,
+                               .relay_gradients = r.boolean("relay_gradients"),
+                               .update_reference = r.boolean("update_reference")};
+            return make_relaysum(std::move(in.context), o);
+          }};
 }
 
 }  // namespace murmur::protocols

@@ -11,11 +11,12 @@ namespace {
 using common::errc;
 using common::make_error;
 
-class fixed final : public schedule {
+class fixed_graph final : public schedule {
  public:
-  explicit fixed(graph g) : g_(std::move(g)) {}
+  explicit fixed_graph(graph g) : g_(std::move(g)) {}
   std::int64_t size() const override { return g_.size(); }
   graph at(std::int64_t) const override { return g_; }
+  const graph* fixed() const override { return &g_; }
 
  private:
   graph g_;
@@ -127,7 +128,7 @@ common::result<std::unique_ptr<schedule>> cyclic(std::vector<graph> graphs) {
   return std::unique_ptr<schedule>(std::make_unique<cycle_of>(std::move(graphs)));
 }
 
-std::unique_ptr<schedule> static_schedule(graph g) { return std::make_unique<fixed>(std::move(g)); }
+std::unique_ptr<schedule> static_schedule(graph g) { return std::make_unique<fixed_graph>(std::move(g)); }
 std::unique_ptr<schedule> one_peer_exponential(std::int64_t n) {
   return std::make_unique<one_peer>(std::max<std::int64_t>(n, 2));
 }

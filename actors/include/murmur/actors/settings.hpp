@@ -1,22 +1,28 @@
 #pragma once
 
 // Everything one run needs, as plain structs (DESIGN.md: TOML is parsed once,
-// in app/, into these; lower layers never see TOML). Every field has the
-// default that configs/reference.toml documents.
+// in app/, into these; lower layers never see TOML). Every field's key,
+// default, range and meaning are declared once, in app/settings_schema.cpp,
+// from which the parser, the resolved configuration and
+// configs/reference.toml all come.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "murmur/common/enum_names.hpp"
 #include "murmur/nn/model.hpp"
 #include "murmur/nn/optimizer.hpp"
 #include "murmur/nn/partition.hpp"
-#include "murmur/protocols/algorithms.hpp"
+#include "murmur/protocols/algorithm.hpp"
 #include "murmur/protocols/plan.hpp"
+#include "murmur/protocols/registry.hpp"
 
 namespace murmur::actors {
 
 enum class run_mode { sync, async };
+inline constexpr common::enum_name<run_mode> run_mode_names[] = {{run_mode::sync, "sync"}, {run_mode::async, "async"}};
+constexpr std::span<const common::enum_name<run_mode>> names_of(run_mode) { return run_mode_names; }
 
 struct run_settings {
   std::uint64_t seed = 1;
@@ -25,6 +31,7 @@ struct run_settings {
   run_mode mode = run_mode::sync;
   std::int64_t max_staleness = 4;  // async: wait (up to the timeout) once a peer is this many rounds behind; -1: never
   int threads = 0;                 // scheduler threads (0: the cores of the machine)
+  bool operator==(const run_settings&) const = default;
 };
 
 struct data_settings {
@@ -34,6 +41,7 @@ struct data_settings {
   std::int64_t batch = 32;
   bool augment = false;
   std::int64_t train_limit = 0;  // use only the first N training samples (0: all), for quick runs
+  bool operator==(const data_settings&) const = default;
 };
 
 struct model_settings {
@@ -41,48 +49,40 @@ struct model_settings {
   nn::norm_kind norm = nn::norm_kind::batchnorm;
   std::int64_t groups = 0, chunks = 16;
   nn::precision precision = nn::precision::f32;
+  bool operator==(const model_settings&) const = default;
 };
 
-enum class algorithm_kind {
-  dsgd,
-  all_reduce,
-  push_sum,
-  choco,
-  gut,
-  gradient_tracking,
-  relaysum,
-  ad_psgd,
-  ngm,
-  ccl,
-};
-
+// The algorithm by its registry name (protocols/registry.hpp) and the
+// [protocol] values the configuration gave; the entry's defaults fill in the rest.
 struct protocol_settings {
-  algorithm_kind algorithm = algorithm_kind::dsgd;
-  protocols::dsgd_options dsgd;
-  protocols::push_sum_options push_sum;
-  protocols::choco_options choco;
-  protocols::gut_options gut;
-  protocols::gradient_tracking_options tracking;
-  protocols::relaysum_options relaysum;
-  protocols::ad_psgd_options ad_psgd;
-  protocols::ngm_options ngm;
-  protocols::ccl_options ccl;
-  double ccl_lambda_model = 0.1, ccl_lambda_data = 0.1;
+  std::string algorithm = "dsgd";
+  protocols::option_values options;
+  // Equal when they run the same: the same algorithm with the same value of
+  // each of its options, given or defaulted.
+  bool operator==(const protocol_settings& o) const {
+    if (algorithm != o.algorithm) return false;
+    const auto* entry = protocols::find_algorithm(algorithm);
+    if (!entry) return options == o.options;
+    for (const auto& spec : entry->options)
+      if (entry->value_of(options, spec.name) != entry->value_of(o.options, spec.name)) return false;
+    return true;
+  }
 };
-
-enum class schedule_kind { static_graph, one_peer_exponential, dde_exponential, bipartite_exponential, random_peers };
 
 struct topology_settings {
   std::string kind = "ring";  // the graph of `murmur topology --kind`
   std::int64_t agents = 16;
-  schedule_kind schedule = schedule_kind::static_graph;
-  protocols::weight_rule weights = protocols::weight_rule::metropolis_hastings;
+  protocols::weight_rule weights = protocols::weight_rule::automatic;
   std::int64_t degree = 2;  // random-peers / regular
   double p = 0.3;           // erdos-renyi
   std::string file;         // edges
+  bool operator==(const topology_settings&) const = default;
 };
 
 enum class transport_kind { inproc, ipc, tcp };
+inline constexpr common::enum_name<transport_kind> transport_kind_names[] = {
+    {transport_kind::inproc, "inproc"}, {transport_kind::ipc, "ipc"}, {transport_kind::tcp, "tcp"}};
+constexpr std::span<const common::enum_name<transport_kind>> names_of(transport_kind) { return transport_kind_names; }
 
 struct network_settings {
   transport_kind transport = transport_kind::inproc;
@@ -91,6 +91,7 @@ struct network_settings {
   int queue = 64;              // frames queued per link before new ones are dropped
   double timeout_ms = 2000;    // sync mode: how long to wait for in-neighbours
   std::int64_t processes = 1;  // local processes (tcp loopback)
+  bool operator==(const network_settings&) const = default;
 };
 
 struct fault_settings {
@@ -103,6 +104,7 @@ struct fault_settings {
   std::vector<std::int64_t> stragglers;  // agents that compute slower
   double slowdown = 1.0;                 // their compute time factor
   std::uint64_t seed = 7;
+  bool operator==(const fault_settings&) const = default;
 };
 
 struct output_settings {
@@ -110,6 +112,7 @@ struct output_settings {
   double eval_every_epochs = 1.0;  // evaluation interval
   std::int64_t eval_samples = 0;   // test samples for each agent's own model (0: all)
   bool progress = true;
+  bool operator==(const output_settings&) const = default;
 };
 
 struct settings {
@@ -123,8 +126,7 @@ struct settings {
   network_settings network;
   fault_settings faults;
   output_settings output;
+  bool operator==(const settings&) const = default;
 };
-
-const char* to_string(algorithm_kind k);
 
 }  // namespace murmur::actors

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "murmur/common/enum_names.hpp"
 #include "murmur/common/result.hpp"
 #include "murmur/nn/containers.hpp"
 #include "murmur/nn/context.hpp"
@@ -17,10 +18,17 @@
 namespace murmur::nn {
 
 enum class norm_kind { batchnorm, groupnorm, evonorm, range_evonorm };
+inline constexpr common::enum_name<norm_kind> norm_kind_names[] = {{norm_kind::batchnorm, "batchnorm"},
+                                                                   {norm_kind::groupnorm, "groupnorm"},
+                                                                   {norm_kind::evonorm, "evonorm"},
+                                                                   {norm_kind::range_evonorm, "range-evonorm"}};
+constexpr std::span<const common::enum_name<norm_kind>> names_of(norm_kind) { return norm_kind_names; }
 
 // The element type of training: activations, weight copies and compute. Master
 // weights, weight gradients and optimizer state are f32 in both.
 enum class precision { f32, bf16 };
+inline constexpr common::enum_name<precision> precision_names[] = {{precision::f32, "f32"}, {precision::bf16, "bf16"}};
+constexpr std::span<const common::enum_name<precision>> names_of(precision) { return precision_names; }
 
 struct model_spec {
   std::string name;  // mlp | lenet5 | resnet20 | vgg11

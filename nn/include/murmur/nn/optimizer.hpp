@@ -49,6 +49,7 @@ struct lr_schedule {
   // The learning rate at a fractional epoch (epoch 1.5 = half-way through the second).
   double at(double epoch) const;
   common::status validate() const;
+  bool operator==(const lr_schedule&) const = default;
 };
 
 }  // namespace murmur::nn

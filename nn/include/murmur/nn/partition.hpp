@@ -13,11 +13,20 @@
 #include <string>
 #include <vector>
 
+#include "murmur/common/enum_names.hpp"
 #include "murmur/common/result.hpp"
 
 namespace murmur::nn {
 
 enum class partition_scheme { iid, dirichlet, shards, skew };
+inline constexpr common::enum_name<partition_scheme> partition_scheme_names[] = {
+    {partition_scheme::iid, "iid"},
+    {partition_scheme::dirichlet, "dirichlet"},
+    {partition_scheme::shards, "shards"},
+    {partition_scheme::skew, "skew"}};
+constexpr std::span<const common::enum_name<partition_scheme>> names_of(partition_scheme) {
+  return partition_scheme_names;
+}
 
 struct partition_options {
   partition_scheme scheme = partition_scheme::iid;
@@ -26,6 +35,7 @@ struct partition_options {
   double skew = 0.0;   // skew mix: fraction of each class dealt label-sorted
   std::uint64_t seed = 1;
   std::int64_t max_redraws = 10000;  // dirichlet: attempts before giving up
+  bool operator==(const partition_options&) const = default;
 };
 
 struct partition {

@@ -75,6 +75,7 @@ struct sgd_options {
   double momentum = 0;
   bool nesterov = false;
   double weight_decay = 0;
+  bool operator==(const sgd_options&) const = default;
 };
 
 class local_sgd {

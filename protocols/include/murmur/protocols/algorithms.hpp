@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "murmur/common/enum_names.hpp"
 #include "murmur/protocols/algorithm.hpp"
 #include "murmur/protocols/compressor.hpp"
 
@@ -35,8 +36,16 @@ enum class step_order {
   adapt_then_combine,  // O2: x' = Σ w (x_j - η d_j)       (QGM, SGP, CHOCO, RelaySum code)
   combine_then_adapt,  // O3: x̃ = x + γ G(x); x' = x̃ - η d(x̃)  (Aketi code)
 };
+inline constexpr common::enum_name<step_order> step_order_names[] = {
+    {step_order::parallel, "parallel"},
+    {step_order::adapt_then_combine, "adapt-then-combine"},
+    {step_order::combine_then_adapt, "combine-then-adapt"}};
+constexpr std::span<const common::enum_name<step_order>> names_of(step_order) { return step_order_names; }
 
 enum class momentum_kind { local, quasi_global };
+inline constexpr common::enum_name<momentum_kind> momentum_kind_names[] = {
+    {momentum_kind::local, "local"}, {momentum_kind::quasi_global, "quasi-global"}};
+constexpr std::span<const common::enum_name<momentum_kind>> names_of(momentum_kind) { return momentum_kind_names; }
 
 struct qgm_options {
   double mu = 0.9;          // EMA factor of the total update

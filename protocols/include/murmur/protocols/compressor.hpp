@@ -15,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "murmur/common/enum_names.hpp"
 #include "murmur/common/rng.hpp"
 #include "murmur/protocols/payload.hpp"
 
@@ -32,6 +33,13 @@ sparse_vector random_k(std::span<const float> x, std::span<const std::size_t> te
                        common::rng& gen);
 
 enum class compressor_kind { none, bf16, f16, top_k, random_k, sign, qsgd };
+inline constexpr common::enum_name<compressor_kind> compressor_kind_names[] = {
+    {compressor_kind::none, "none"},   {compressor_kind::bf16, "bf16"},         {compressor_kind::f16, "f16"},
+    {compressor_kind::top_k, "top-k"}, {compressor_kind::random_k, "random-k"}, {compressor_kind::sign, "sign"},
+    {compressor_kind::qsgd, "qsgd"}};
+constexpr std::span<const common::enum_name<compressor_kind>> names_of(compressor_kind) {
+  return compressor_kind_names;
+}
 
 struct compressor_options {
   compressor_kind kind = compressor_kind::none;

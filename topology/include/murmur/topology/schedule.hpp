@@ -17,6 +17,9 @@ class schedule {
   virtual std::int64_t size() const = 0;
   // The graph of round t (directed or not).
   virtual graph at(std::int64_t round) const = 0;
+  // The graph of every round when it never changes (so callers need not
+  // copy it each round); nullptr for time-varying schedules.
+  virtual const graph* fixed() const { return nullptr; }
 };
 
 // The same graph every round.

@@ -1,0 +1,72 @@
+// murmur list algorithms|topologies|models|norms|compressors: what exists,
+// read from the same declarations the run configuration uses.
+
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "murmur/common/enum_names.hpp"
+#include "murmur/nn/model.hpp"
+#include "murmur/protocols/compressor.hpp"
+#include "murmur/protocols/registry.hpp"
+#include "murmur/topology/catalogue.hpp"
+
+namespace murmur::app {
+namespace {
+
+std::string shown(const protocols::option_value& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::remove_cvref_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        if constexpr (std::is_same_v<T, std::string>) return "\"" + x + "\"";
+        if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) return fmt::format("{}", x);
+      },
+      v);
+}
+
+void list_algorithms() {
+  for (const auto& e : protocols::algorithms()) {
+    std::printf("%s\n  %s\n", e.name.c_str(), e.summary.c_str());
+    std::string needs;
+    if (e.graph.undirected) needs += " an undirected graph;";
+    if (e.graph.spanning_tree) needs += " a spanning tree;";
+    if (!e.graph.schedule.empty()) needs += " topology.kind = \"" + e.graph.schedule + "\";";
+    if (e.compute.scratch_model) needs += " a second model (neighbours' models on the local batch);";
+    if (e.compute.features) needs += " penultimate features (f32);";
+    if (!needs.empty()) std::printf("  needs:%s\n", needs.substr(0, needs.size() - 1).c_str());
+    for (const auto& o : e.options)
+      std::printf("  protocol.%-22s %-22s %s%s\n", o.name.c_str(), shown(o.default_value).c_str(), o.help.c_str(),
+                  o.choices.empty() ? "" : (": " + common::join(o.choices, " | ")).c_str());
+  }
+}
+
+int list(const std::string& what) {
+  if (what == "algorithms") {
+    list_algorithms();
+  } else if (what == "topologies") {
+    for (const auto& k : topology::graph_kinds())
+      std::printf("%-24s%s\n", k.c_str(), topology::time_varying(k) ? "time-varying" : "static");
+  } else if (what == "models") {
+    for (const auto& m : nn::model_names()) std::printf("%s\n", m.c_str());
+  } else if (what == "norms") {
+    for (const auto& n : common::names_list<nn::norm_kind>()) std::printf("%s\n", n.c_str());
+  } else if (what == "compressors") {
+    for (const auto& c : common::names_list<protocols::compressor_kind>()) std::printf("%s\n", c.c_str());
+  } else {
+    return fail("list: unknown '" + what + "' (known: algorithms, topologies, models, norms, compressors)");
+  }
+  return 0;
+}
+
+}  // namespace
+
+runner add_list_command(CLI::App& cmd) {
+  auto what = std::make_shared<std::string>();
+  cmd.add_option("what", *what, "algorithms | topologies | models | norms | compressors")->required();
+  return [what] { return list(*what); };
+}
+
+}  // namespace murmur::app
