@@ -88,21 +88,15 @@ class zmq_transport final : public transport {
       for (;;) {
         auto msg = std::make_shared<zmq::message_t>();
         if (!pull_.recv(*msg, zmq::recv_flags::dontwait)) break;
-        // The receiver id sits at bytes 12-15 of the header (codec.hpp);
+        // Routing reads only the receiver (codec.hpp's wire_header);
         // everything else is the agent's decoder's business.
-        if (msg->size() < 16) {
-          ++misrouted_;
-          continue;
-        }
-        std::uint32_t receiver = 0;
-        const auto* p = static_cast<const unsigned char*>(msg->data()) + 12;
-        for (int k = 0; k < 4; ++k) receiver |= static_cast<std::uint32_t>(p[k]) << (8 * k);
-        if (receiver > static_cast<std::uint64_t>(agents_) || home_of(receiver) != rank_) {
-          ++misrouted_;
-          continue;
-        }
         const std::span<const std::byte> bytes(static_cast<const std::byte*>(msg->data()), msg->size());
-        deliver_(receiver, {std::move(msg), bytes});
+        const auto receiver = protocols::peek_receiver(bytes);
+        if (!receiver || *receiver > static_cast<std::uint64_t>(agents_) || home_of(*receiver) != rank_) {
+          ++misrouted_;
+          continue;
+        }
+        deliver_(*receiver, {std::move(msg), bytes});
       }
     }
   }

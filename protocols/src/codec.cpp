@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 namespace murmur::protocols {
@@ -46,29 +47,39 @@ std::uint32_t crc(std::span<const std::byte> bytes, std::uint32_t seed = 0) {
   return static_cast<std::uint32_t>(c);
 }
 
+template <class T>
+void put_at(std::span<std::byte> b, std::size_t at, T v) {
+  using U = std::conditional_t<sizeof(T) == 8, std::uint64_t,
+                               std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint16_t>>;
+  const auto u = std::bit_cast<U>(v);
+  for (std::size_t i = 0; i < sizeof(T); ++i) b[at + i] = static_cast<std::byte>((u >> (8 * i)) & 0xff);
+}
+
+#define MURMUR_AT(field) offsetof(wire_header, field)
+
 std::vector<std::byte> header_bytes(const frame_header& h, const payload& body, std::uint32_t payload_length) {
-  std::vector<std::byte> out;
+  std::vector<std::byte> out(frame_header_size);
   out.reserve(frame_header_size + payload_length);
-  writer w{out};
-  w.put(frame_magic);
-  w.put(frame_version);
-  w.put(static_cast<std::uint16_t>(h.kind));
-  w.put(h.sender);
-  w.put(h.receiver);
-  w.put(h.round);
-  w.put(h.sequence);
-  w.put(h.push_sum_weight);
-  w.put(static_cast<std::uint16_t>(body.encoding));
-  w.put(std::uint16_t{0});
-  w.put(payload_length);
-  w.put(body.dimension);
-  w.put(std::uint32_t{0});  // checksum, filled in by seal()
+  const std::span<std::byte> b(out);
+  put_at(b, MURMUR_AT(magic), frame_magic);
+  put_at(b, MURMUR_AT(version), frame_version);
+  put_at(b, MURMUR_AT(kind), static_cast<std::uint16_t>(h.kind));
+  put_at(b, MURMUR_AT(sender), h.sender);
+  put_at(b, MURMUR_AT(receiver), h.receiver);
+  put_at(b, MURMUR_AT(round), h.round);
+  put_at(b, MURMUR_AT(sequence), h.sequence);
+  put_at(b, MURMUR_AT(push_sum_weight), h.push_sum_weight);
+  put_at(b, MURMUR_AT(encoding), static_cast<std::uint16_t>(body.encoding));
+  put_at(b, MURMUR_AT(reserved), std::uint16_t{0});
+  put_at(b, MURMUR_AT(payload_length), payload_length);
+  put_at(b, MURMUR_AT(dimension), body.dimension);
+  put_at(b, MURMUR_AT(checksum), std::uint32_t{0});  // filled in by seal()
   return out;
 }
 
 void seal(std::vector<std::byte>& frame) {
   const std::uint32_t c = crc(frame);  // checksum field is still zero
-  for (int i = 0; i < 4; ++i) frame[52 + i] = static_cast<std::byte>((c >> (8 * i)) & 0xff);
+  put_at(std::span<std::byte>(frame), MURMUR_AT(checksum), c);
 }
 
 common::error reject(const std::string& why) { return make_error(errc::corrupt, "frame rejected: " + why); }
@@ -287,26 +298,26 @@ common::status get_body(std::span<const std::byte> b, payload& p) {
 common::result<frame> decode(std::span<const std::byte> bytes, const decode_limits& limits) {
   if (bytes.size() < frame_header_size)
     return reject("truncated: " + std::to_string(bytes.size()) + " bytes, the header alone is 56");
-  if (get<std::uint32_t>(bytes, 0) != frame_magic) return reject("bad magic number");
-  const auto version = get<std::uint16_t>(bytes, 4);
+  if (get<std::uint32_t>(bytes, MURMUR_AT(magic)) != frame_magic) return reject("bad magic number");
+  const auto version = get<std::uint16_t>(bytes, MURMUR_AT(version));
   if (version != frame_version) return reject("unknown version " + std::to_string(version));
-  const auto kind = get<std::uint16_t>(bytes, 6);
+  const auto kind = get<std::uint16_t>(bytes, MURMUR_AT(kind));
   if (kind < 1 || kind > 5) return reject("unknown kind " + std::to_string(kind));
   frame f;
   auto& h = f.header;
   h.kind = static_cast<message_kind>(kind);
-  h.sender = get<std::uint32_t>(bytes, 8);
-  h.receiver = get<std::uint32_t>(bytes, 12);
-  h.round = get<std::uint64_t>(bytes, 16);
-  h.sequence = get<std::uint64_t>(bytes, 24);
-  h.push_sum_weight = get<double>(bytes, 32);
-  const auto encoding = get<std::uint16_t>(bytes, 40);
+  h.sender = get<std::uint32_t>(bytes, MURMUR_AT(sender));
+  h.receiver = get<std::uint32_t>(bytes, MURMUR_AT(receiver));
+  h.round = get<std::uint64_t>(bytes, MURMUR_AT(round));
+  h.sequence = get<std::uint64_t>(bytes, MURMUR_AT(sequence));
+  h.push_sum_weight = get<double>(bytes, MURMUR_AT(push_sum_weight));
+  const auto encoding = get<std::uint16_t>(bytes, MURMUR_AT(encoding));
   if (encoding < 1 || encoding > 7) return reject("unknown payload encoding " + std::to_string(encoding));
   f.body.encoding = static_cast<payload_encoding>(encoding);
-  if (get<std::uint16_t>(bytes, 42) != 0) return reject("reserved field is not zero");
-  const auto length = get<std::uint32_t>(bytes, 44);
-  f.body.dimension = get<std::uint32_t>(bytes, 48);
-  const auto checksum = get<std::uint32_t>(bytes, 52);
+  if (get<std::uint16_t>(bytes, MURMUR_AT(reserved)) != 0) return reject("reserved field is not zero");
+  const auto length = get<std::uint32_t>(bytes, MURMUR_AT(payload_length));
+  f.body.dimension = get<std::uint32_t>(bytes, MURMUR_AT(dimension));
+  const auto checksum = get<std::uint32_t>(bytes, MURMUR_AT(checksum));
   if (f.body.dimension > limits.max_dimension)
     return reject("oversized: dimension " + std::to_string(f.body.dimension) + " exceeds " +
                   std::to_string(limits.max_dimension));
@@ -316,12 +327,19 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
   // Checksum over the header with the checksum field zero, then the payload.
   std::byte head[frame_header_size];
   std::memcpy(head, bytes.data(), frame_header_size);
-  std::memset(head + 52, 0, 4);
+  std::memset(head + MURMUR_AT(checksum), 0, sizeof(wire_header::checksum));
   const auto actual = crc(bytes.subspan(frame_header_size), crc(std::span<const std::byte>(head, frame_header_size)));
   if (actual != checksum) return reject("bad checksum");
   if (!std::isfinite(h.push_sum_weight)) return reject("non-finite push-sum weight");
   if (auto ok = get_body(bytes.subspan(frame_header_size), f.body); !ok) return ok.err();
   return f;
 }
+
+std::optional<std::uint32_t> peek_receiver(std::span<const std::byte> bytes) {
+  if (bytes.size() < MURMUR_AT(receiver) + sizeof(wire_header::receiver)) return std::nullopt;
+  return get<std::uint32_t>(bytes, MURMUR_AT(receiver));
+}
+
+#undef MURMUR_AT
 
 }  // namespace murmur::protocols

@@ -224,3 +224,16 @@ TEST_CASE("f16 conversion rounds to nearest even, keeps subnormals and round-tri
   CHECK(from_f16_bits(to_f16_bits(1e30f)) == 65504.f);                                  // saturates
   CHECK(from_f16_bits(to_f16_bits(-1e30f)) == -65504.f);
 }
+
+TEST_CASE("the transport's receiver peek reads the header field the codec writes", "[protocols][codec]") {
+  const std::vector<float> v{1.f, 2.f, 3.f};
+  for (std::uint32_t receiver : {0u, 7u, 0xfffffffeu}) {
+    const auto bytes = encode_dense({.sender = 3, .receiver = receiver, .round = 9}, v);
+    REQUIRE(peek_receiver(bytes).has_value());
+    CHECK(*peek_receiver(bytes) == receiver);
+    CHECK(decode(bytes)->header.receiver == receiver);
+  }
+  const auto bytes = encode_dense({.receiver = 5}, v);
+  CHECK_FALSE(peek_receiver(std::span(bytes).first(offsetof(wire_header, receiver) + 3)).has_value());
+  CHECK(peek_receiver(std::span(bytes).first(offsetof(wire_header, receiver) + 4)).value() == 5u);
+}

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,28 @@ namespace murmur::protocols {
 inline constexpr std::uint32_t frame_magic = 0x524d524d;  // "MRMR" little-endian
 inline constexpr std::uint16_t frame_version = 1;
 inline constexpr std::size_t frame_header_size = 56;
+
+// The header as it lies on the wire (little-endian, no padding). The codec
+// reads and writes each field at offsetof(wire_header, field); the
+// transport reads the receiver there to route a frame before decoding it.
+struct wire_header {
+  std::uint32_t magic;
+  std::uint16_t version;
+  std::uint16_t kind;
+  std::uint32_t sender;
+  std::uint32_t receiver;
+  std::uint64_t round;
+  std::uint64_t sequence;
+  double push_sum_weight;
+  std::uint16_t encoding;
+  std::uint16_t reserved;  // 0
+  std::uint32_t payload_length;
+  std::uint32_t dimension;
+  std::uint32_t checksum;  // CRC-32 of the header with this field zero, then the payload
+};
+static_assert(sizeof(wire_header) == frame_header_size, "the header is 56 bytes without padding");
+static_assert(offsetof(wire_header, receiver) == 12 && offsetof(wire_header, round) == 16 &&
+              offsetof(wire_header, checksum) == 52);
 
 enum class message_kind : std::uint16_t { model = 1, gradient = 2, update = 3, features = 4, control = 5 };
 
@@ -55,6 +78,10 @@ std::vector<std::byte> encode_sparse(frame_header header, std::uint32_t dimensio
                                      std::span<const std::uint32_t> indices, std::span<const float> values);
 
 common::result<frame> decode(std::span<const std::byte> bytes, const decode_limits& limits = {});
+
+// The receiver field of a frame's header, without decoding or checking the
+// rest; nullopt when the bytes are too short to hold it.
+std::optional<std::uint32_t> peek_receiver(std::span<const std::byte> bytes);
 
 // The number of bytes a frame takes on the wire.
 inline std::size_t frame_bytes(const payload& p) { return frame_header_size + p.wire_bytes(); }
