@@ -2,25 +2,16 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 
 namespace murmur::app {
-namespace {
-
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
-progress_line::progress_line() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+progress_line::progress_line(const common::clock* clock)
+    : clock_(clock ? *clock : steady_), enabled_(::isatty(STDERR_FILENO) == 1) {}
 
 void progress_line::update(const std::string& prefix, std::int64_t done, std::int64_t total,
                            const std::string& suffix) {
   if (!enabled_) return;
-  const double t = now_s();
+  const double t = clock_.now_s();
   if (done < total && t - last_ < 0.1) return;
   last_ = t;
   constexpr int width = 30;

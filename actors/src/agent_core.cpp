@@ -1,6 +1,5 @@
 #include "agent_core.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -10,7 +9,7 @@
 namespace murmur::actors {
 namespace {
 
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+const common::steady_clock steady;
 
 // Blocks of the flat parameter span, one per tensor (padding included), for
 // layer-wise compression.
@@ -179,7 +178,8 @@ void agent_core::class_summaries() {
 }
 
 double agent_core::gradient_step() {
-  const double start = now_s();
+  const common::clock& clock = run_.clock ? *run_.clock : steady;
+  const double start = clock.now_s();
   if (batch_round_ != static_cast<std::int64_t>(round_)) next_batch();
   const auto& logits = model_->forward(*images_, nn::mode::train);
   const auto l = loss_.compute(logits, labels_);
@@ -199,7 +199,7 @@ double agent_core::gradient_step() {
   }
   loss_sum_ += loss;
   ++loss_count_;
-  last_compute_s_ = now_s() - start;
+  last_compute_s_ = clock.now_s() - start;
   compute_total_s_ += last_compute_s_;
   return loss;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "murmur/actors/settings.hpp"
+#include "murmur/common/clock.hpp"
 #include "murmur/nn/batches.hpp"
 #include "murmur/nn/loss.hpp"
 #include "murmur/nn/model.hpp"
@@ -32,6 +33,7 @@ struct shared_run {
   std::int64_t rounds_per_epoch = 1;  // of the smallest shard (all agents step together)
   int model_threads = 1;
   std::atomic<std::int64_t>* rounds_done = nullptr;  // summed over agents, for progress
+  const common::clock* clock = nullptr;              // compute time (stragglers' delays); nullptr: steady
 };
 
 struct agent_metrics {

@@ -14,6 +14,7 @@
 #include "murmur/nn/dataset.hpp"
 #include "murmur/topology/catalogue.hpp"
 #include "remote.hpp"
+#include "router.hpp"
 
 namespace murmur::actors {
 namespace {
@@ -104,6 +105,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   shared.model_threads = std::max(1, share / static_cast<int>(std::max<std::int64_t>(nlocal, 1)));
   std::atomic<std::int64_t> rounds_done{0};
   shared.rounds_done = &rounds_done;
+  shared.clock = &clock;
 
   // Agents (each builds its model; the same x^0 everywhere).
   std::vector<std::unique_ptr<agent_core>> cores_;
@@ -117,17 +119,12 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
   caf::actor_system sys{cfg};
 
-  // handles[i] for local agents; handles[n] is the monitor (process 0).
-  auto handles = std::make_shared<std::vector<caf::actor>>(static_cast<std::size_t>(n + 1));
+  // Frames reach the process's actors through the router (it keeps those
+  // that arrive before their actor is spawned).
+  auto routes = std::make_shared<router>(n);
   const std::string run_id = io.run_id.empty() ? std::to_string(::getpid()) : io.run_id;
-  auto net = make_zmq_transport(s.network, run_id, rank, n, [handles, n](std::int64_t to, wire_bytes w) {
-    const auto& h = (*handles)[static_cast<std::size_t>(to)];
-    if (!h) return;  // not started yet, or already gone
-    if (to == n)
-      caf::anon_send(h, remote_atom::value, std::move(w));
-    else
-      caf::anon_send(h, frame_atom::value, std::move(w));
-  });
+  auto net = make_zmq_transport(s.network, run_id, rank, n,
+                                [routes](std::int64_t to, wire_bytes w) { routes->deliver(to, std::move(w)); });
   if (!net) return net.err();
 
   run_summary summary;
@@ -172,7 +169,8 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   } else {
     monitor = sys.spawn(relay_actor, net->get(), n, nlocal, [&] { finished = true; });
   }
-  (*handles)[static_cast<std::size_t>(n)] = rank == 0 ? monitor : caf::actor{};
+  if (rank == 0) routes->attach(n, monitor);
+  std::vector<caf::actor> agents;
   for (std::size_t k = 0; k < local.size(); ++k) {
     const auto i = local[k];
     auto args = std::make_shared<agent_args>();
@@ -181,9 +179,10 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     args->monitor = monitor;
     args->cfg = &s;
     args->clock = &clock;
-    (*handles)[static_cast<std::size_t>(i)] = sys.spawn(agent_actor, args);
+    agents.push_back(sys.spawn(agent_actor, args));
+    routes->attach(i, agents.back());
   }
-  for (auto i : local) caf::anon_send((*handles)[static_cast<std::size_t>(i)], start_atom::value);
+  for (const auto& a : agents) caf::anon_send(a, start_atom::value);
 
   bool stop_sent = false;
   double stop_time = 0;
@@ -198,7 +197,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
       if (died.empty()) died = sys.render(reason);
     });
   };
-  for (auto i : local) watch((*handles)[static_cast<std::size_t>(i)]);
+  for (const auto& a : agents) watch(a);
   watch(monitor);
   const auto dead = [&] {
     std::lock_guard lock(died_mu);
@@ -211,7 +210,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (io.on_progress) io.on_progress(rounds_done.load(), shared.rounds * n);
     if (!stop_sent && io.interrupt && io.interrupt->load()) {
-      for (auto i : local) caf::anon_send((*handles)[static_cast<std::size_t>(i)], stop_atom::value);
+      for (const auto& a : agents) caf::anon_send(a, stop_atom::value);
       stop_sent = true;
       stop_time = clock.now_s();
       summary.interrupted = true;
@@ -222,8 +221,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     // keep serving a moment (late requests, e.g. AD-PSGD) before closing.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  for (auto& h : *handles)
-    if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  for (auto& h : routes->detach_all()) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   if (!died.empty()) {
     sys.await_all_actors_done();

@@ -1,0 +1,58 @@
+#include "router.hpp"
+
+#include "messages.hpp"
+
+namespace murmur::actors {
+
+router::router(std::int64_t agents, std::size_t pending_cap)
+    : agents_(agents),
+      pending_cap_(pending_cap),
+      actors_(static_cast<std::size_t>(agents + 1)),
+      pending_(static_cast<std::size_t>(agents + 1)) {}
+
+void router::send(const caf::actor& to, std::int64_t id, wire_bytes frame) const {
+  if (id == agents_)
+    caf::anon_send(to, remote_atom::value, std::move(frame));
+  else
+    caf::anon_send(to, frame_atom::value, std::move(frame));
+}
+
+void router::deliver(std::int64_t to, wire_bytes frame) {
+  std::lock_guard lock(mu_);
+  const auto k = static_cast<std::size_t>(to);
+  if (!closed_ && actors_[k]) return send(actors_[k], to, std::move(frame));
+  if (closed_ || pending_[k].size() >= pending_cap_) {
+    ++dropped_;
+    return;
+  }
+  pending_[k].push_back(std::move(frame));
+}
+
+void router::attach(std::int64_t id, caf::actor actor) {
+  std::lock_guard lock(mu_);
+  const auto k = static_cast<std::size_t>(id);
+  for (auto& f : pending_[k]) send(actor, id, std::move(f));
+  pending_[k].clear();
+  actors_[k] = std::move(actor);
+}
+
+std::vector<caf::actor> router::detach_all() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  std::vector<caf::actor> out;
+  for (auto& a : actors_)
+    if (a) out.push_back(std::move(a));
+  actors_.assign(actors_.size(), caf::actor{});
+  for (auto& p : pending_) {
+    dropped_ += p.size();
+    p.clear();
+  }
+  return out;
+}
+
+std::uint64_t router::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+}  // namespace murmur::actors

@@ -1,0 +1,45 @@
+#pragma once
+
+// Hands frames from the transport's receive thread to the process's actors.
+// The actors are spawned after the transport has started (their arguments
+// hold it), so a frame may arrive for an actor that does not exist yet (a
+// faster process's first round): it is kept, up to `pending_cap` per
+// receiver, and handed over when the actor is attached. Thread-safe: the
+// receive thread delivers while the run's thread attaches and detaches.
+
+#include <caf/all.hpp>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "murmur/actors/transport.hpp"
+
+namespace murmur::actors {
+
+class router {
+ public:
+  // Ids 0 .. agents - 1 are agents; id `agents` is the monitor.
+  router(std::int64_t agents, std::size_t pending_cap = 256);
+
+  // From the receive thread. REQUIRES: 0 <= to <= agents (the transport checks).
+  void deliver(std::int64_t to, wire_bytes frame);
+  // Sends what arrived early, then routes to `actor`.
+  void attach(std::int64_t id, caf::actor actor);
+  // Ends routing to every actor (frames from now on are dropped and counted).
+  std::vector<caf::actor> detach_all();
+  // Frames dropped: early ones past the cap, and those after detach_all.
+  std::uint64_t dropped() const;
+
+ private:
+  void send(const caf::actor& to, std::int64_t id, wire_bytes frame) const;
+
+  std::int64_t agents_;
+  std::size_t pending_cap_;
+  mutable std::mutex mu_;
+  std::vector<caf::actor> actors_;
+  std::vector<std::vector<wire_bytes>> pending_;
+  bool closed_ = false;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace murmur::actors
