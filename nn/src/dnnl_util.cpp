@@ -22,31 +22,19 @@ dt to_dnnl(dtype t) {
   return dt::undef;
 }
 
-dnnl::memory::desc activation_md(const dims& d, dt type) {
-  switch (d.size()) {
-    case 4:
-      return {to_dnnl(d), type, tag::nhwc};
-    case 2:
-      return {to_dnnl(d), type, tag::nc};
-    case 1:
-      return {to_dnnl(d), type, tag::x};
-    default:
-      return {to_dnnl(d), type, tag::undef};
-  }
+namespace {
+
+// A plain layout by rank: `four` for 4-D, `two` for 2-D, x for 1-D.
+dnnl::memory::desc ranked_md(const dims& d, dt type, tag four, tag two) {
+  const tag t = d.size() == 4 ? four : d.size() == 2 ? two : d.size() == 1 ? tag::x : tag::undef;
+  return {to_dnnl(d), type, t};
 }
 
-dnnl::memory::desc plain_md(const dims& d, dt type) {
-  switch (d.size()) {
-    case 4:
-      return {to_dnnl(d), type, tag::oihw};
-    case 2:
-      return {to_dnnl(d), type, tag::oi};
-    case 1:
-      return {to_dnnl(d), type, tag::x};
-    default:
-      return {to_dnnl(d), type, tag::undef};
-  }
-}
+}  // namespace
+
+dnnl::memory::desc activation_md(const dims& d, dt type) { return ranked_md(d, type, tag::nhwc, tag::nc); }
+
+dnnl::memory::desc plain_md(const dims& d, dt type) { return ranked_md(d, type, tag::oihw, tag::oi); }
 
 std::string kernel_line(const std::string& name, dtype type,
                         std::initializer_list<std::pair<const char*, const step*>> steps) {

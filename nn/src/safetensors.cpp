@@ -21,28 +21,20 @@ namespace fs = std::filesystem;
 // Header size limit (the reference implementation uses 100 MB).
 constexpr std::uint64_t max_header = 100'000'000;
 
+// The safetensors names of murmur's element types.
+constexpr common::enum_name<dtype> st_names[] = {{dtype::f32, "F32"}, {dtype::bf16, "BF16"}, {dtype::s8, "I8"},
+                                                 {dtype::u8, "U8"},   {dtype::s32, "I32"},   {dtype::s64, "I64"}};
+
 const char* st_name(dtype t) {
-  switch (t) {
-    case dtype::f32:
-      return "F32";
-    case dtype::bf16:
-      return "BF16";
-    case dtype::s8:
-      return "I8";
-    case dtype::u8:
-      return "U8";
-    case dtype::s32:
-      return "I32";
-    case dtype::s64:
-      return "I64";
-  }
+  for (const auto& n : st_names)
+    if (n.value == t) return n.name.data();
   return "?";
 }
 
 bool st_parse(const std::string& s, dtype& out) {
-  for (auto t : {dtype::f32, dtype::bf16, dtype::s8, dtype::u8, dtype::s32, dtype::s64})
-    if (s == st_name(t)) {
-      out = t;
+  for (const auto& n : st_names)
+    if (n.name == s) {
+      out = n.value;
       return true;
     }
   return false;

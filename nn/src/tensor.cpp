@@ -5,40 +5,11 @@
 namespace murmur::nn {
 
 std::size_t size_of(dtype t) {
-  switch (t) {
-    case dtype::f32:
-      return 4;
-    case dtype::bf16:
-      return 2;
-    case dtype::s8:
-      return 1;
-    case dtype::u8:
-      return 1;
-    case dtype::s32:
-      return 4;
-    case dtype::s64:
-      return 8;
-  }
-  return 0;
+  constexpr std::size_t bytes[] = {4, 2, 1, 1, 4, 8};  // in the order of dtype
+  return bytes[static_cast<std::size_t>(t)];
 }
 
-const char* to_string(dtype t) {
-  switch (t) {
-    case dtype::f32:
-      return "f32";
-    case dtype::bf16:
-      return "bf16";
-    case dtype::s8:
-      return "s8";
-    case dtype::u8:
-      return "u8";
-    case dtype::s32:
-      return "s32";
-    case dtype::s64:
-      return "s64";
-  }
-  return "?";
-}
+const char* to_string(dtype t) { return common::name_of(t).data(); }
 
 std::int64_t product(const dims& d) {
   std::int64_t p = 1;

@@ -96,9 +96,7 @@ algorithm_entry ad_psgd_entry() {
   return {.name = "ad-psgd",
           .summary = "AD-PSGD (Lian et al. 2018): pairwise averaging on the bipartite exponential graph",
           .graph = {.schedule = "bipartite-exponential"},
-          .make = [](algorithm_inputs in, const option_reader&) {
-            return make_ad_psgd(std::move(in.context), {.sgd = in.optimizer});
-          }};
+          .make = optimizer_only(make_ad_psgd)};
 }
 
 }  // namespace murmur::protocols

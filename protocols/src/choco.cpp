@@ -12,13 +12,11 @@
 namespace murmur::protocols {
 namespace {
 
-class choco final : public algorithm {
+class choco final : public detail::with_sgd<choco_options> {
  public:
   choco(agent_context context, choco_options options)
-      : algorithm(std::move(context)),
-        options_(options),
+      : with_sgd(std::move(context), options),
         compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
-        sgd_(options.sgd, params().size()),
         x_hat_(params().size(), 0.f),
         s_(params().size(), 0.0),
         d_(params().size(), 0.f) {}
@@ -83,9 +81,7 @@ class choco final : public algorithm {
       x[i] = static_cast<float>(x[i] + options_.gamma * (s_[i] - static_cast<double>(x_hat_[i])));
   }
 
-  choco_options options_;
   compressor compress_;
-  local_sgd sgd_;
   std::vector<float> x_hat_;
   std::vector<double> s_;
   std::vector<float> d_;

@@ -17,6 +17,20 @@ namespace murmur::protocols::detail {
 // of the current round exactly (older ones are stale, newer ones wait);
 // asynchronous use (`accept_stale`) takes the newest message not yet used.
 // A repeated (sender, round) is a duplicate and is ignored.
+// An algorithm with its options and a local optimizer over the whole model
+// (the optimizer from options.sgd unless given).
+template <class Options>
+class with_sgd : public algorithm {
+ protected:
+  with_sgd(agent_context context, const Options& options)
+      : algorithm(std::move(context)), options_(options), sgd_(options.sgd, params().size()) {}
+  with_sgd(agent_context context, const Options& options, sgd_options sgd)
+      : algorithm(std::move(context)), options_(options), sgd_(sgd, params().size()) {}
+
+  Options options_;
+  local_sgd sgd_;
+};
+
 class inbox {
  public:
   // Returns false for a duplicate.

@@ -10,12 +10,10 @@
 namespace murmur::protocols {
 namespace {
 
-class gradient_tracking final : public algorithm {
+class gradient_tracking final : public detail::with_sgd<gradient_tracking_options> {
  public:
   gradient_tracking(agent_context context, gradient_tracking_options options)
-      : algorithm(std::move(context)),
-        options_(options),
-        sgd_({.momentum = options.sgd.momentum, .nesterov = options.sgd.nesterov}, params().size()),
+      : with_sgd(std::move(context), options, {.momentum = options.sgd.momentum, .nesterov = options.sgd.nesterov}),
         y_(params().size(), 0.f),
         g_prev_(params().size(), 0.f),
         d_(params().size(), 0.f),
@@ -67,8 +65,6 @@ class gradient_tracking final : public algorithm {
   }
 
  private:
-  gradient_tracking_options options_;
-  local_sgd sgd_;
   std::vector<float> y_, g_prev_, d_, both_;
   detail::inbox inbox_;
   bool first_ = true;
@@ -83,9 +79,7 @@ std::unique_ptr<algorithm> make_gradient_tracking(agent_context context, gradien
 algorithm_entry gradient_tracking_entry() {
   return {.name = "gradient-tracking",
           .summary = "gradient tracking (DIGing, the QGM repository's form): [x, y] in one message",
-          .make = [](algorithm_inputs in, const option_reader&) {
-            return make_gradient_tracking(std::move(in.context), {.sgd = in.optimizer});
-          }};
+          .make = optimizer_only(make_gradient_tracking)};
 }
 
 }  // namespace murmur::protocols

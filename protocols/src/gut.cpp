@@ -12,12 +12,10 @@
 namespace murmur::protocols {
 namespace {
 
-class gut final : public algorithm {
+class gut final : public detail::with_sgd<gut_options> {
  public:
   gut(agent_context context, gut_options options)
-      : algorithm(std::move(context)),
-        options_(options),
-        sgd_(options.sgd, params().size()),
+      : with_sgd(std::move(context), options),
         x_(params().begin(), params().end()),
         x_hat_(x_),
         s_(x_.size(), 0.0),
@@ -93,8 +91,6 @@ class gut final : public algorithm {
   }
 
  private:
-  gut_options options_;
-  local_sgd sgd_;
   std::vector<float> x_, x_hat_;
   std::vector<double> s_;
   std::vector<float> u_, a_, g_, delta_prev_, y_, d_;

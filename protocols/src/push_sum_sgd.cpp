@@ -19,13 +19,11 @@
 namespace murmur::protocols {
 namespace {
 
-class push_sum_sgd final : public algorithm {
+class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
  public:
   push_sum_sgd(agent_context context, push_sum_options options)
-      : algorithm(std::move(context)),
-        options_(options),
+      : with_sgd(std::move(context), options),
         compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
-        sgd_(options.sgd, params().size()),
         x_(params().begin(), params().end()),
         feedback_(params().size()),
         d_(params().size(), 0.f) {
@@ -184,9 +182,7 @@ class push_sum_sgd final : public algorithm {
 
   static constexpr std::uint64_t dedup_window = 64;  // rounds of (sender, round) remembered
 
-  push_sum_options options_;
   compressor compress_;
-  local_sgd sgd_;
   std::vector<float> x_;
   double w_ = 1.0;
   error_feedback feedback_;

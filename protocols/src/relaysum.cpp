@@ -13,12 +13,10 @@
 namespace murmur::protocols {
 namespace {
 
-class relaysum final : public algorithm {
+class relaysum final : public detail::with_sgd<relaysum_options> {
  public:
   relaysum(agent_context context, relaysum_options options)
-      : algorithm(std::move(context)),
-        options_(options),
-        sgd_(options.sgd, params().size()),
+      : with_sgd(std::move(context), options),
         own_(params().size(), 0.f),
         reference_(params().begin(), params().end()),
         d_(params().size(), 0.f) {
@@ -107,8 +105,6 @@ class relaysum final : public algorithm {
     double count = 0;
   };
 
-  relaysum_options options_;
-  local_sgd sgd_;
   std::vector<float> own_, reference_, d_;
   std::map<std::int64_t, relay> relayed_;  // last round's M_{k->i}, c_{k->i}
   detail::inbox inbox_;

@@ -35,25 +35,27 @@ common::result<mixing_matrix> metropolis_hastings(const graph& g) {
 
 common::result<mixing_matrix> choco_weights(const graph& g) { return max_degree_weights(g, 0.0, "CHOCO"); }
 
-mixing_matrix uniform_weights(const graph& g) {
+namespace {
+
+// Agent a gives 1 / (degree + 1) to itself and to each neighbour: its row
+// over in-neighbours (`by_row`, row stochastic) or its column over
+// out-neighbours (column stochastic).
+mixing_matrix equal_shares(const graph& g, bool by_row) {
   mixing_matrix w(g.size());
-  for (std::int64_t i = 0; i < g.size(); ++i) {
-    const double share = 1.0 / static_cast<double>(g.in_degree(i) + 1);
-    w.at(i, i) = share;
-    for (auto j : g.in_neighbors(i)) w.at(i, j) = share;
+  for (std::int64_t a = 0; a < g.size(); ++a) {
+    const auto& peers = by_row ? g.in_neighbors(a) : g.out_neighbors(a);
+    const double share = 1.0 / static_cast<double>(peers.size() + 1);
+    w.at(a, a) = share;
+    for (auto b : peers) (by_row ? w.at(a, b) : w.at(b, a)) = share;
   }
   return w;
 }
 
-mixing_matrix push_weights(const graph& g) {
-  mixing_matrix w(g.size());
-  for (std::int64_t j = 0; j < g.size(); ++j) {
-    const double share = 1.0 / static_cast<double>(g.out_degree(j) + 1);
-    w.at(j, j) = share;
-    for (auto i : g.out_neighbors(j)) w.at(i, j) = share;
-  }
-  return w;
-}
+}  // namespace
+
+mixing_matrix uniform_weights(const graph& g) { return equal_shares(g, true); }
+
+mixing_matrix push_weights(const graph& g) { return equal_shares(g, false); }
 
 namespace {
 

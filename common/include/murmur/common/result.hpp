@@ -10,6 +10,8 @@
 #include <utility>
 #include <variant>
 
+#include "murmur/common/enum_names.hpp"
+
 namespace murmur::common {
 
 enum class errc {
@@ -22,7 +24,15 @@ enum class errc {
   internal,          // a third-party library failed unexpectedly
 };
 
-const char* to_string(errc code);
+inline constexpr enum_name<errc> errc_names[] = {{errc::invalid_argument, "invalid argument"},
+                                                 {errc::not_found, "not found"},
+                                                 {errc::io, "i/o error"},
+                                                 {errc::corrupt, "corrupt input"},
+                                                 {errc::mismatch, "mismatch"},
+                                                 {errc::unsupported, "unsupported"},
+                                                 {errc::internal, "internal error"}};
+constexpr std::span<const enum_name<errc>> names_of(errc) { return errc_names; }
+inline const char* to_string(errc code) { return name_of(code).data(); }
 
 struct error {
   errc code;

@@ -23,11 +23,7 @@ class sequential final : public layer {
   }
 
   dims output_dims(const dims& in) const override;
-  const tensor& forward(const tensor& src, mode m) override;
-  const tensor& backward(const tensor& diff_dst) override;
-  void init(common::rng& gen) override;
-  std::string describe() const override;
-  void report(std::vector<std::string>& out) const override;
+  MURMUR_LAYER_OVERRIDES
   bool empty() const { return children_.empty(); }
 
   // The input of the last child in the last forward (a model's penultimate
@@ -55,11 +51,7 @@ class residual_block final : public layer {
   ~residual_block() override;
 
   dims output_dims(const dims& in) const override { return main_->output_dims(in); }
-  const tensor& forward(const tensor& src, mode m) override;
-  const tensor& backward(const tensor& diff_dst) override;
-  void init(common::rng& gen) override;
-  std::string describe() const override;
-  void report(std::vector<std::string>& out) const override;
+  MURMUR_LAYER_OVERRIDES
 
  private:
   struct plan;

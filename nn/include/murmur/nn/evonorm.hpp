@@ -44,11 +44,7 @@ class evonorm final : public layer {
   ~evonorm() override;
 
   dims output_dims(const dims& in) const override { return in; }
-  const tensor& forward(const tensor& src, mode m) override;
-  const tensor& backward(const tensor& diff_dst) override;
-  void init(common::rng& gen) override;
-  std::string describe() const override;
-  void report(std::vector<std::string>& out) const override;
+  MURMUR_LAYER_OVERRIDES
 
  private:
   struct plan;

@@ -83,4 +83,14 @@ class plan_cache {
   dtype current_type_ = dtype::f32;
 };
 
+// The overrides of a layer that has parameters and a report (forward,
+// backward, init, describe, report), declared in one place for the layers
+// that implement all five; each defines them in its .cpp.
+#define MURMUR_LAYER_OVERRIDES                               \
+  const tensor& forward(const tensor& src, mode m) override; \
+  const tensor& backward(const tensor& diff_dst) override;   \
+  void init(common::rng& gen) override;                      \
+  std::string describe() const override;                     \
+  void report(std::vector<std::string>& out) const override;
+
 }  // namespace murmur::nn

@@ -20,11 +20,7 @@ class batch_norm2d final : public layer {
   bool fused_relu() const { return relu_; }
   ~batch_norm2d() override;
   dims output_dims(const dims& in) const override { return in; }
-  const tensor& forward(const tensor& src, mode m) override;
-  const tensor& backward(const tensor& diff_dst) override;
-  void init(common::rng& gen) override;
-  std::string describe() const override;
-  void report(std::vector<std::string>& out) const override;
+  MURMUR_LAYER_OVERRIDES
 
   // The inference map y = scale * x + shift per channel, from the running
   // statistics: scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
@@ -51,11 +47,7 @@ class group_norm final : public layer {
   group_norm(layer_env env, std::string name, std::int64_t groups, std::int64_t channels, float eps = 1e-5f);
   ~group_norm() override;
   dims output_dims(const dims& in) const override { return in; }
-  const tensor& forward(const tensor& src, mode m) override;
-  const tensor& backward(const tensor& diff_dst) override;
-  void init(common::rng& gen) override;
-  std::string describe() const override;
-  void report(std::vector<std::string>& out) const override;
+  MURMUR_LAYER_OVERRIDES
 
  private:
   struct plan;

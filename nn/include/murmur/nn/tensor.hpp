@@ -12,10 +12,15 @@
 #include <vector>
 
 #include "murmur/common/aligned_buffer.hpp"
+#include "murmur/common/enum_names.hpp"
 
 namespace murmur::nn {
 
 enum class dtype : std::uint8_t { f32, bf16, s8, u8, s32, s64 };
+inline constexpr common::enum_name<dtype> dtype_names[] = {{dtype::f32, "f32"}, {dtype::bf16, "bf16"},
+                                                           {dtype::s8, "s8"},   {dtype::u8, "u8"},
+                                                           {dtype::s32, "s32"}, {dtype::s64, "s64"}};
+constexpr std::span<const common::enum_name<dtype>> names_of(dtype) { return dtype_names; }
 
 std::size_t size_of(dtype t);
 const char* to_string(dtype t);

@@ -120,6 +120,15 @@ std::vector<option_spec> qgm_option_specs();
 std::vector<option_spec> compressor_options_of(std::string default_kind);
 compressor_options read_compressor(const option_reader& o);
 
+// The factory of an algorithm without [protocol] options: its options
+// struct holding the run's optimizer.
+template <class Options>
+algorithm_factory optimizer_only(std::unique_ptr<algorithm> (*make)(agent_context, Options)) {
+  return [make](algorithm_inputs in, const option_reader&) {
+    return make(std::move(in.context), Options{.sgd = in.optimizer});
+  };
+}
+
 template <class E>
 E option_reader::choice(const std::string& name) const {
   return *common::from_name<E>(text(name));  // values were checked against the choices when set
