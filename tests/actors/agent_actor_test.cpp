@@ -127,6 +127,18 @@ struct fixture : test_coordinator_fixture<> {
   nn::dataset train_, test_;
   std::unique_ptr<topology::schedule> schedule_;
   shared_run shared_;
+  // The one report of `agent`.
+  const agent_report& report_of(std::int64_t agent) const {
+    const agent_report* found = nullptr;
+    for (const auto& r : got.reports)
+      if (r.metrics.agent == agent) {
+        REQUIRE(found == nullptr);
+        found = &r;
+      }
+    REQUIRE(found != nullptr);
+    return *found;
+  }
+
   common::manual_clock clock_;
   held_transport net;
   std::vector<caf::actor> agents;
@@ -143,8 +155,11 @@ TEST_CASE_METHOD(fixture, "a synchronous round sends to both ring neighbours and
   // Each agent took its gradient step and sent its model to its two neighbours.
   REQUIRE(net.frames.size() == 6);
   for (const auto& f : net.frames) CHECK(round_of(f.bytes) == 0);
-  // Nothing more happens until frames arrive.
+  // Nothing more happens until frames arrive (or the 1 s timeout passes).
+  advance_time(std::chrono::milliseconds(500));
+  settle();
   CHECK(net.frames.size() == 6);
+  CHECK(got.reports.empty());
   CHECK(deliver_all() == 6);
   // All three completed round 0 and sent round 1.
   REQUIRE(net.frames.size() == 6);
@@ -180,8 +195,7 @@ TEST_CASE_METHOD(fixture, "a timeout lets an agent go on with the messages that 
   deliver_all();
   deliver_all();
   REQUIRE(got.reports.size() == 3);
-  for (const auto& r : got.reports)
-    if (r.metrics.agent == 0) CHECK(r.metrics.counters.messages_missing == 1);
+  CHECK(report_of(0).metrics.counters.messages_missing == 1);
 }
 
 TEST_CASE_METHOD(fixture, "a duplicated frame is received twice and used once", "[actors]") {
@@ -195,12 +209,10 @@ TEST_CASE_METHOD(fixture, "a duplicated frame is received twice and used once", 
   deliver_all();
   deliver_all();
   REQUIRE(got.reports.size() == 3);
-  for (const auto& r : got.reports) {
-    if (r.metrics.agent != 0) continue;
-    CHECK(r.metrics.counters.messages_received == 7);
-    CHECK(r.metrics.counters.messages_stale + r.metrics.counters.messages_ignored == 1);
-    CHECK(r.metrics.counters.messages_missing == 0);
-  }
+  const auto& c = report_of(0).metrics.counters;
+  CHECK(c.messages_received == 7);
+  CHECK(c.messages_stale + c.messages_ignored == 1);
+  CHECK(c.messages_missing == 0);
 }
 
 TEST_CASE_METHOD(fixture, "frames the fault layer drops never reach the transport and are counted", "[actors]") {
@@ -235,11 +247,9 @@ TEST_CASE_METHOD(fixture, "a garbled frame is rejected and counted, and the roun
   deliver_all();
   deliver_all();
   REQUIRE(got.reports.size() == 3);
-  for (const auto& r : got.reports)
-    if (r.metrics.agent == 0) {
-      CHECK(r.metrics.messages_rejected == 1);
-      CHECK(r.metrics.counters.messages_missing == 1);
-    }
+  CHECK(report_of(0).metrics.messages_rejected == 1);
+  CHECK(report_of(0).metrics.counters.messages_missing == 1);
+  CHECK(report_of(1).metrics.messages_rejected == 0);
 }
 
 TEST_CASE_METHOD(fixture, "stop drains: agents finish the round in flight, report and end", "[actors]") {
