@@ -3,83 +3,92 @@
 namespace murmur::actors {
 namespace {
 
-constexpr std::size_t metric_fields = 17;
+// The report's fields by name, declared once for both directions. Counts
+// travel as f64 (exact up to 2^53).
+struct metric_field {
+  const char* name;
+  double (*get)(const agent_metrics&);
+  void (*set)(agent_metrics&, double);
+};
 
-std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t round, std::vector<double> values) {
+template <auto Member>
+constexpr metric_field count(const char* name) {
+  return {name, [](const agent_metrics& m) { return static_cast<double>(m.*Member); },
+          [](agent_metrics& m, double v) { m.*Member = static_cast<std::remove_cvref_t<decltype(m.*Member)>>(v); }};
+}
+template <auto Member>
+constexpr metric_field counter(const char* name) {
+  return {name, [](const agent_metrics& m) { return static_cast<double>(m.counters.*Member); },
+          [](agent_metrics& m, double v) { m.counters.*Member = static_cast<std::uint64_t>(v); }};
+}
+
+const metric_field metric_fields[] = {
+    count<&agent_metrics::agent>("agent"),
+    count<&agent_metrics::round>("round"),
+    count<&agent_metrics::epoch>("epoch"),
+    count<&agent_metrics::train_loss>("train_loss"),
+    count<&agent_metrics::test_accuracy>("test_accuracy"),
+    count<&agent_metrics::test_loss>("test_loss"),
+    counter<&protocols::protocol_counters::bytes_sent>("bytes_sent"),
+    counter<&protocols::protocol_counters::bytes_received>("bytes_received"),
+    counter<&protocols::protocol_counters::messages_sent>("messages_sent"),
+    counter<&protocols::protocol_counters::messages_received>("messages_received"),
+    counter<&protocols::protocol_counters::messages_missing>("messages_missing"),
+    counter<&protocols::protocol_counters::messages_stale>("messages_stale"),
+    counter<&protocols::protocol_counters::messages_ignored>("messages_ignored"),
+    counter<&protocols::protocol_counters::staleness_max>("staleness_max"),
+    count<&agent_metrics::messages_dropped>("messages_dropped"),
+    count<&agent_metrics::messages_rejected>("messages_rejected"),
+    count<&agent_metrics::compute_seconds>("compute_seconds"),
+};
+
+std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t round, protocols::payload body) {
   return protocols::encode({.header = {.kind = protocols::message_kind::control,
                                        .sender = static_cast<std::uint32_t>(from),
                                        .receiver = static_cast<std::uint32_t>(to),
                                        .round = round},
-                            .body = protocols::wide_payload(values)});
+                            .body = std::move(body)});
 }
 
 }  // namespace
 
 std::vector<std::byte> encode_report(const agent_report& r, std::int64_t monitor_id) {
-  const auto& m = r.metrics;
-  const auto& c = m.counters;
-  std::vector<double> v{1.0,
-                        static_cast<double>(m.agent),
-                        static_cast<double>(m.round),
-                        m.epoch,
-                        m.train_loss,
-                        m.test_accuracy,
-                        m.test_loss,
-                        static_cast<double>(c.bytes_sent),
-                        static_cast<double>(c.bytes_received),
-                        static_cast<double>(c.messages_sent),
-                        static_cast<double>(c.messages_received),
-                        static_cast<double>(c.messages_missing),
-                        static_cast<double>(c.messages_stale),
-                        static_cast<double>(c.messages_ignored),
-                        static_cast<double>(c.staleness_max),
-                        static_cast<double>(m.messages_dropped),
-                        static_cast<double>(m.messages_rejected),
-                        m.compute_seconds};
-  v.insert(v.end(), r.params->begin(), r.params->end());
-  return control(m.agent, monitor_id, m.round, std::move(v));
+  std::vector<std::pair<std::string, double>> fields{{"report", 1.0}};
+  for (const auto& f : metric_fields) fields.emplace_back(f.name, f.get(r.metrics));
+  return control(r.metrics.agent, monitor_id, r.metrics.round, protocols::record_payload(std::move(fields), *r.params));
 }
 
 std::vector<std::byte> encode_finished(std::int64_t agent, std::int64_t monitor_id) {
-  return control(agent, monitor_id, 0, {2.0, static_cast<double>(agent)});
+  return control(agent, monitor_id, 0,
+                 protocols::record_payload({{"finished", 1.0}, {"agent", static_cast<double>(agent)}}, {}));
 }
 
 std::optional<remote_message> decode_remote(std::span<const std::byte> bytes) {
   auto f = protocols::decode(bytes);
   if (!f || f->header.kind != protocols::message_kind::control ||
-      f->body.encoding != protocols::payload_encoding::dense_f64 || f->body.wide.size() < 2)
+      f->body.encoding != protocols::payload_encoding::record)
     return std::nullopt;
-  const auto& v = f->body.wide;
+  const auto field = [&](std::string_view name) -> std::optional<double> {
+    for (const auto& [k, v] : f->body.fields)
+      if (k == name) return v;
+    return std::nullopt;
+  };
   remote_message out;
-  if (v[0] == 2.0) {
+  if (field("finished")) {
+    const auto agent = field("agent");
+    if (!agent) return std::nullopt;
     out.finished = true;
-    out.report.metrics.agent = static_cast<std::int64_t>(v[1]);
+    out.report.metrics.agent = static_cast<std::int64_t>(*agent);
     return out;
   }
-  if (v[0] != 1.0 || v.size() < metric_fields + 1) return std::nullopt;
-  auto& m = out.report.metrics;
-  auto& c = m.counters;
-  const auto u = [&](std::size_t k) { return static_cast<std::uint64_t>(v[k]); };
-  m.agent = static_cast<std::int64_t>(v[1]);
-  m.round = u(2);
-  m.epoch = v[3];
-  m.train_loss = v[4];
-  m.test_accuracy = v[5];
-  m.test_loss = v[6];
-  c.bytes_sent = u(7);
-  c.bytes_received = u(8);
-  c.messages_sent = u(9);
-  c.messages_received = u(10);
-  c.messages_missing = u(11);
-  c.messages_stale = u(12);
-  c.messages_ignored = u(13);
-  c.staleness_max = u(14);
-  m.messages_dropped = u(15);
-  m.messages_rejected = u(16);
-  m.compute_seconds = v[17];
-  auto params = std::make_shared<std::vector<float>>(v.size() - metric_fields - 1);
-  for (std::size_t k = 0; k < params->size(); ++k) (*params)[k] = static_cast<float>(v[metric_fields + 1 + k]);
-  out.report.params = std::move(params);
+  if (!field("report")) return std::nullopt;
+  // Every field must be there: a report without one is refused, not zero-filled.
+  for (const auto& m : metric_fields) {
+    const auto v = field(m.name);
+    if (!v) return std::nullopt;
+    m.set(out.report.metrics, *v);
+  }
+  out.report.params = std::make_shared<const std::vector<float>>(std::move(f->body.values));
   return out;
 }
 

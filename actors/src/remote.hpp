@@ -2,8 +2,8 @@
 
 // Reports of agents in other processes travel to the monitor (in process 0,
 // addressed as agent id n) as control frames of the wire codec, so the
-// decoder validates them like any frame. Payload: f64 values (integers up to
-// 2^53 are exact): a tag (1 report, 2 finished), the metrics, then the model.
+// decoder validates them like any frame. Payload: a record of named fields
+// ("report" or "finished", then each metric by name) and the model in f32.
 
 #include <caf/all.hpp>
 #include <optional>

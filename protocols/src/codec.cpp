@@ -149,6 +149,16 @@ void put_payload(writer& w, const payload& p) {
       bits.flush();
       return;
     }
+    case payload_encoding::record: {
+      w.put(static_cast<std::uint32_t>(p.fields.size()));
+      for (const auto& [name, value] : p.fields) {
+        w.out.push_back(static_cast<std::byte>(name.size()));
+        for (char c : name) w.out.push_back(static_cast<std::byte>(c));
+        w.put(value);
+      }
+      for (float v : p.values) w.put(v);
+      return;
+    }
   }
 }
 
@@ -229,6 +239,42 @@ common::status get_codes(std::span<const std::byte> b, std::size_t at, payload& 
   return {};
 }
 
+// record: u32 count, then per field u8 name length, the name, f64 value;
+// then `dimension` f32 values.
+common::status get_record(std::span<const std::byte> b, payload& p) {
+  if (b.size() < 4) return reject_status("record payload shorter than its field count");
+  const auto count = get<std::uint32_t>(b, 0);
+  if (count > 256) return reject_status("record payload with " + std::to_string(count) + " fields (at most 256)");
+  std::size_t at = 4;
+  for (std::uint32_t k = 0; k < count; ++k) {
+    if (at + 1 > b.size()) return reject_status("record field " + std::to_string(k) + " truncated");
+    const auto length = static_cast<std::size_t>(b[at]);
+    if (length < 1 || length > 32) return reject_status("record field name of " + std::to_string(length) + " bytes");
+    if (at + 1 + length + 8 > b.size()) return reject_status("record field " + std::to_string(k) + " truncated");
+    std::string name(length, ' ');
+    for (std::size_t i = 0; i < length; ++i) {
+      const auto c = static_cast<char>(b[at + 1 + i]);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+        return reject_status("record field name with a byte outside [a-z0-9_]");
+      name[i] = c;
+    }
+    for (const auto& f : p.fields)
+      if (f.first == name) return reject_status("record field '" + name + "' twice");
+    const double value = get<double>(b, at + 1 + length);
+    if (!std::isfinite(value)) return reject_status("record field '" + name + "' is not finite");
+    p.fields.emplace_back(std::move(name), value);
+    at += 1 + length + 8;
+  }
+  if (b.size() - at != 4 * std::size_t{p.dimension})
+    return reject_status("record payload length does not match its fields and dimension");
+  p.values.resize(p.dimension);
+  for (std::size_t i = 0; i < p.dimension; ++i) {
+    p.values[i] = get<float>(b, at + 4 * i);
+    if (!std::isfinite(p.values[i])) return reject_status("non-finite value at index " + std::to_string(i));
+  }
+  return {};
+}
+
 common::status get_body(std::span<const std::byte> b, payload& p) {
   const std::size_t n = p.dimension;
   switch (p.encoding) {
@@ -263,6 +309,8 @@ common::status get_body(std::span<const std::byte> b, payload& p) {
       if (!at) return at.err();
       return get_codes(b, *at, p);
     }
+    case payload_encoding::record:
+      return get_record(b, p);
     case payload_encoding::qsgd: {
       if (b.size() < 4) return reject_status("qsgd payload shorter than its bit width");
       p.bits = get<std::uint32_t>(b, 0);
@@ -312,7 +360,7 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
   h.sequence = get<std::uint64_t>(bytes, MURMUR_AT(sequence));
   h.push_sum_weight = get<double>(bytes, MURMUR_AT(push_sum_weight));
   const auto encoding = get<std::uint16_t>(bytes, MURMUR_AT(encoding));
-  if (encoding < 1 || encoding > 7) return reject("unknown payload encoding " + std::to_string(encoding));
+  if (encoding < 1 || encoding > 8) return reject("unknown payload encoding " + std::to_string(encoding));
   f.body.encoding = static_cast<payload_encoding>(encoding);
   if (get<std::uint16_t>(bytes, MURMUR_AT(reserved)) != 0) return reject("reserved field is not zero");
   const auto length = get<std::uint32_t>(bytes, MURMUR_AT(payload_length));

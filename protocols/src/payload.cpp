@@ -79,8 +79,22 @@ std::size_t payload::wire_bytes() const {
       return 4 + 8 * block_sizes.size() + (n + 7) / 8;
     case payload_encoding::qsgd:
       return 8 + 8 * block_sizes.size() + (n * (bits + 1) + 7) / 8;
+    case payload_encoding::record: {
+      std::size_t bytes = 4 + 4 * n;
+      for (const auto& [name, value] : fields) bytes += 1 + name.size() + 8;
+      return bytes;
+    }
   }
   return 0;
+}
+
+payload record_payload(std::vector<std::pair<std::string, double>> fields, std::span<const float> values) {
+  payload p;
+  p.encoding = payload_encoding::record;
+  p.dimension = static_cast<std::uint32_t>(values.size());
+  p.fields = std::move(fields);
+  p.values.assign(values.begin(), values.end());
+  return p;
 }
 
 // Bit-level conversions (clang 14 has no _Float16 on x86-64 without AVX-512 FP16).

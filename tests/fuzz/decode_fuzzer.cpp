@@ -32,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case payload_encoding::dense_f64:
       if (p.wide.size() != p.dimension) std::abort();
       break;
+    case payload_encoding::record:
+      if (p.values.size() != p.dimension) std::abort();
+      for (const auto& [name, value] : p.fields)
+        if (name.empty() || name.size() > 32 || !std::isfinite(value)) std::abort();
+      break;
     case payload_encoding::sign:
     case payload_encoding::qsgd: {
       std::uint64_t total = 0;

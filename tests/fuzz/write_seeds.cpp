@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       {"sparse", compressor({.kind = compressor_kind::top_k, .keep = 0.2}, blocks)(x, gen)},
       {"sign", compressor({.kind = compressor_kind::sign}, blocks)(x, gen)},
       {"qsgd", compressor({.kind = compressor_kind::qsgd, .bits = 3}, blocks)(x, gen)},
+      {"record", record_payload({{"report", 1}, {"round", 3}, {"test_accuracy", 0.5}}, x)},
   };
   for (const auto& [name, body] : seeds) {
     const auto bytes =

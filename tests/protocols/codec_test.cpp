@@ -109,7 +109,7 @@ TEST_CASE("a corpus of bad frames is rejected with reasons", "[protocols][codec]
         std::string::npos);
   CHECK(reason(edited(good, [](auto& f) { poke<std::uint16_t>(f, 4, 2); })).find("version") != std::string::npos);
   CHECK(reason(edited(good, [](auto& f) { poke<std::uint16_t>(f, 6, 99); })).find("kind") != std::string::npos);
-  CHECK(reason(edited(good, [](auto& f) { poke<std::uint16_t>(f, 40, 8); })).find("encoding") != std::string::npos);
+  CHECK(reason(edited(good, [](auto& f) { poke<std::uint16_t>(f, 40, 9); })).find("encoding") != std::string::npos);
   CHECK(reason(edited(good, [](auto& f) { poke<std::uint32_t>(f, 48, 1u << 30); })).find("oversized") !=
         std::string::npos);
   CHECK(reason(edited(
@@ -236,4 +236,26 @@ TEST_CASE("the transport's receiver peek reads the header field the codec writes
   const auto bytes = encode_dense({.receiver = 5}, v);
   CHECK_FALSE(peek_receiver(std::span(bytes).first(offsetof(wire_header, receiver) + 3)).has_value());
   CHECK(peek_receiver(std::span(bytes).first(offsetof(wire_header, receiver) + 4)).value() == 5u);
+}
+
+TEST_CASE("record frames carry named fields and f32 values, and bad ones are rejected", "[protocols][codec]") {
+  const std::vector<float> v{0.5f, -1.25f};
+  const auto body = record_payload({{"round", 12.0}, {"test_accuracy", 0.875}}, v);
+  const auto bytes = encode({.header = {.kind = message_kind::control, .receiver = 4}, .body = body});
+  CHECK(bytes.size() == frame_bytes(body));
+  auto f = decode(bytes);
+  REQUIRE(f.ok());
+  CHECK(f->body.fields == body.fields);
+  CHECK(f->body.values == v);
+  // A bad byte in a field name, a repeated name, a non-finite value: each refused with its reason.
+  const auto rejected = [](payload p) {
+    auto out = encode({.header = {.kind = message_kind::control}, .body = std::move(p)});
+    auto r = decode(out);
+    REQUIRE_FALSE(r.ok());
+    return r.err().message;
+  };
+  CHECK_THAT(rejected(record_payload({{"Round", 1.0}}, {})), Catch::Contains("outside [a-z0-9_]"));
+  CHECK_THAT(rejected(record_payload({{"a", 1.0}, {"a", 2.0}}, {})), Catch::Contains("'a' twice"));
+  CHECK_THAT(rejected(record_payload({{"a", std::nan("")}}, {})), Catch::Contains("not finite"));
+  CHECK_THAT(rejected(record_payload({{"", 1.0}}, {})), Catch::Contains("name of 0 bytes"));
 }

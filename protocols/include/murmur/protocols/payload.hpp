@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace murmur::protocols {
@@ -33,6 +35,7 @@ enum class payload_encoding : std::uint16_t {
   dense_f64 = 5,
   sign = 6,
   qsgd = 7,
+  record = 8,  // named f64 fields, then `dimension` f32 values (control messages: reports)
 };
 
 struct payload {
@@ -46,6 +49,8 @@ struct payload {
   std::vector<float> scales;       // one per block
   std::vector<std::int8_t> codes;  // per entry: ±1 (sign) or -s .. s (qsgd)
   std::uint32_t bits = 0;          // qsgd level bits, 1 .. 7
+  // record: (name, value) pairs; names 1-32 characters of [a-z0-9_], distinct.
+  std::vector<std::pair<std::string, double>> fields;
 
   // dst += factor · value, entry by entry. REQUIRES dst.size() == dimension.
   void add_to(std::span<float> dst, double factor = 1.0) const;
@@ -61,6 +66,8 @@ struct payload {
 // Builders. Values are rounded to what the encoding can carry.
 payload dense_payload(std::span<const float> x, payload_encoding encoding = payload_encoding::dense_f32);
 payload wide_payload(std::span<const double> x);
+// REQUIRES: field names valid (see payload::fields) and distinct; values finite.
+payload record_payload(std::vector<std::pair<std::string, double>> fields, std::span<const float> values);
 // REQUIRES indices strictly increasing and < dimension; same size as values.
 payload sparse_payload(std::uint32_t dimension, std::vector<std::uint32_t> indices, std::vector<float> values);
 
