@@ -3,6 +3,7 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 
 #include "murmur/protocols/algorithms.hpp"
 
@@ -20,12 +21,27 @@ algorithm_entry ad_psgd_entry();
 algorithm_entry ngm_entry();
 algorithm_entry ccl_entry();
 
-const std::vector<algorithm_entry>& algorithms() {
-  static const std::vector<algorithm_entry> all{
-      dsgd_entry(),     all_reduce_entry(), push_sum_entry(), choco_entry(), gut_entry(),
-      gradient_tracking_entry(), relaysum_entry(), ad_psgd_entry(), ngm_entry(), ccl_entry(),
+namespace {
+
+std::deque<algorithm_entry>& registry() {
+  static std::deque<algorithm_entry> all{
+      dsgd_entry(),     all_reduce_entry(), push_sum_entry(), choco_entry(), gut_entry(), gradient_tracking_entry(),
+      relaysum_entry(), ad_psgd_entry(),    ngm_entry(),      ccl_entry(),
   };
   return all;
+}
+
+}  // namespace
+
+const std::deque<algorithm_entry>& algorithms() { return registry(); }
+
+common::status register_algorithm(algorithm_entry entry) {
+  if (entry.name.empty() || !entry.make)
+    return common::make_error(common::errc::invalid_argument, "an algorithm needs a name and a factory");
+  if (find_algorithm(entry.name))
+    return common::make_error(common::errc::invalid_argument, "algorithm \"" + entry.name + "\" exists already");
+  registry().push_back(std::move(entry));
+  return {};
 }
 
 const algorithm_entry* find_algorithm(std::string_view name) {

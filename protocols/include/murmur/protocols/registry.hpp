@@ -7,9 +7,11 @@
 // runtime's checks all read these entries.
 //
 // Adding an algorithm: its source (with its `*_entry()` function), its test,
-// its config, and one line in registry.cpp.
+// its config, and its line in registry.cpp (or register_algorithm() from
+// outside the library).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -108,7 +110,12 @@ class algorithm_entry {
   common::result<std::unique_ptr<algorithm>> create(algorithm_inputs inputs, const option_values& values) const;
 };
 
-const std::vector<algorithm_entry>& algorithms();
+// The built-in algorithms, then those registered.
+const std::deque<algorithm_entry>& algorithms();
+// Adds an algorithm defined outside protocols/ (a plugin, a test's toy).
+// REQUIRES: called before any run reads the registry (entries are never
+// moved, but the list is not guarded against concurrent readers).
+common::status register_algorithm(algorithm_entry entry);
 // nullptr when no algorithm has that name.
 const algorithm_entry* find_algorithm(std::string_view name);
 std::vector<std::string> algorithm_names();
