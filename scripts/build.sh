@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-build}"
 shift || true
+# ccache keys on paths relative to the checkout, so a fresh clone (CI) reuses
+# what an earlier build of the same sources compiled.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 werror=OFF
 if [[ "${MURMUR_WERROR:-0}" == 1 ]]; then werror=ON; fi
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMURMUR_WERROR="$werror" -DCMAKE_CXX_FLAGS= "$@" >/dev/null

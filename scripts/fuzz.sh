@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 out=build-fuzz
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1  # hits across clones (scripts/build.sh)
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DMURMUR_FUZZ=ON \
   -DMURMUR_BUILD_TESTS=OFF >/dev/null
 cmake --build "$out" -j "$(nproc)" --target murmur_decode_fuzzer murmur_fuzz_seeds

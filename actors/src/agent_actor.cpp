@@ -41,6 +41,8 @@ void flush(self_ptr self) {
   }
 }
 
+// Whether the current exchange may complete; the protocol says whom it still
+// waits for.
 bool satisfied(agent_state& st) {
   if (st.cfg->run.mode == run_mode::async) {
     // Bounded staleness: go on once every awaited peer has been heard from
@@ -48,17 +50,14 @@ bool satisfied(agent_state& st) {
     const auto bound = st.cfg->run.max_staleness;
     if (bound < 0) return true;
     const auto round = static_cast<std::int64_t>(st.core->round());
-    for (auto peer : st.awaited) {
-      const auto it = st.latest.find(peer);
-      if (round > bound && (it == st.latest.end() || static_cast<std::int64_t>(it->second) < round - bound))
-        return false;
+    if (round <= bound) return true;
+    for (auto peer : st.core->awaited_peers()) {
+      const auto latest = st.core->latest_round_of(peer);
+      if (!latest || static_cast<std::int64_t>(*latest) < round - bound) return false;
     }
     return true;
   }
-  const auto& heard = st.arrived[{st.core->round(), static_cast<int>(st.awaited_kind)}];
-  for (auto peer : st.awaited)
-    if (!heard.contains(peer)) return false;
-  return true;
+  return st.core->waiting_for().empty();
 }
 
 void report(self_ptr self, bool final) {
@@ -78,7 +77,6 @@ void report(self_ptr self, bool final) {
 void round_done(self_ptr self) {
   auto& st = self->state;
   st.core->end_round();
-  st.arrived.erase(st.arrived.begin(), st.arrived.lower_bound({st.core->round(), 0}));
   const bool finished = st.core->finished() || st.stopping;
   if (finished || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
     report(self, finished);
@@ -110,8 +108,6 @@ void drive(self_ptr self) {
       return;
     }
     flush(self);
-    st.awaited = {r.from.begin(), r.from.end()};
-    st.awaited_kind = r.messages;
     if (!r.wait || satisfied(st)) {
       st.core->complete_exchange();
       flush(self);
@@ -155,9 +151,6 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
           ++st.core->rejected;
           return;
         }
-        st.arrived[{f->header.round, static_cast<int>(f->header.kind)}].insert(f->header.sender);
-        auto& latest = st.latest[f->header.sender];
-        latest = std::max(latest, f->header.round);
         st.core->receive(std::move(*f));
         flush(self);
         if (st.waiting && satisfied(st)) finish_wait(self);

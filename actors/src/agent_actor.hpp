@@ -29,11 +29,6 @@ struct agent_state : agent_args {
   std::unique_ptr<fault_injector> faults;
   bool waiting = false, paused = false, stopping = false, done = false;
   std::uint64_t token = 0;
-  protocols::message_kind awaited_kind = protocols::message_kind::model;
-  std::set<std::int64_t> awaited;
-  // (round, kind) -> senders heard from, for the exchange wait.
-  std::map<std::pair<std::uint64_t, int>, std::set<std::int64_t>> arrived;
-  std::map<std::int64_t, std::uint64_t> latest;  // newest round heard from each peer (async bound)
   double next_eval_epoch = 0;
   static inline const char* name = "murmur-agent";
 };

@@ -81,6 +81,10 @@ class agent_core {
   std::vector<protocols::frame> take_outgoing() { return alg_->take_outgoing(); }
   // A frame from the wire (already decoded).
   void receive(protocols::frame f) { alg_->receive(std::move(f)); }
+  // The protocol's answer to "what am I waiting for?" (algorithm.hpp).
+  std::vector<std::int64_t> waiting_for() const { return alg_->waiting_for(); }
+  const std::vector<std::int64_t>& awaited_peers() { return alg_->next().from; }
+  std::optional<std::uint64_t> latest_round_of(std::int64_t peer) const { return alg_->latest_round_of(peer); }
 
   // The model to evaluate (push-sum: de-biased).
   std::span<const float> params() { return alg_->params(); }

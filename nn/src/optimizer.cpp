@@ -3,37 +3,21 @@
 #include <cassert>
 #include <cmath>
 
+#include "murmur/common/sgd_rule.hpp"
+
 namespace murmur::nn {
 
 sgd::sgd(std::size_t size, sgd_options opt) : opt_(opt), buffer_(opt.momentum != 0.0 ? size : 0) {}
 
 void sgd::step(std::span<float> params, std::span<const float> grads, double lr) {
   assert(params.size() == grads.size());
-  const float wd = static_cast<float>(opt_.weight_decay);
-  const float mu = static_cast<float>(opt_.momentum);
+  assert(opt_.momentum == 0.0 || buffer_.size() == params.size());
   const float eta = static_cast<float>(lr);
   float* x = params.data();
-  const float* g = grads.data();
-  const std::size_t n = params.size();
-  if (mu == 0.f) {
-    for (std::size_t i = 0; i < n; ++i) x[i] -= eta * (g[i] + wd * x[i]);
-    return;
-  }
-  assert(buffer_.size() == n);
-  float* m = buffer_.data();
-  if (opt_.nesterov) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const float gi = g[i] + wd * x[i];
-      m[i] = mu * m[i] + gi;
-      x[i] -= eta * (gi + mu * m[i]);
-    }
-  } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      const float gi = g[i] + wd * x[i];
-      m[i] = mu * m[i] + gi;
-      x[i] -= eta * m[i];
-    }
-  }
+  common::sgd_directions({.momentum = static_cast<float>(opt_.momentum),
+                          .weight_decay = static_cast<float>(opt_.weight_decay),
+                          .nesterov = opt_.nesterov},
+                         params, grads, buffer_.span(), [x, eta](std::size_t i, float d) { x[i] -= eta * d; });
 }
 
 double lr_schedule::at(double epoch) const {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "murmur/common/sgd_rule.hpp"
+
 namespace murmur::protocols {
 
 double averaging_rate::at(std::int64_t epoch) const {
@@ -14,16 +16,10 @@ double averaging_rate::at(std::int64_t epoch) const {
 local_sgd::local_sgd(sgd_options options, std::size_t size) : options_(options), m_(size, 0.f) {}
 
 void local_sgd::direction(std::span<const float> x, std::span<const float> g, std::span<float> d) {
-  const auto beta = static_cast<float>(options_.momentum), wd = static_cast<float>(options_.weight_decay);
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const float gi = g[i] + wd * x[i];
-    if (beta == 0.f) {
-      d[i] = gi;
-      continue;
-    }
-    m_[i] = beta * m_[i] + gi;
-    d[i] = options_.nesterov ? gi + beta * m_[i] : m_[i];
-  }
+  common::sgd_directions({.momentum = static_cast<float>(options_.momentum),
+                          .weight_decay = static_cast<float>(options_.weight_decay),
+                          .nesterov = options_.nesterov},
+                         x, g, m_, [d](std::size_t i, float v) { d[i] = v; });
 }
 
 algorithm::algorithm(agent_context context)
@@ -40,6 +36,7 @@ algorithm::algorithm(agent_context context)
 void algorithm::begin_round(round_plan plan) {
   assert(step_ >= steps_.size() || steps_[step_].kind == step_kind::done);
   plan_ = std::move(plan);
+  heard_.erase(heard_.begin(), heard_.lower_bound({plan_.round, message_kind{}}));
   steps_ = plan_steps();
   steps_.push_back({.kind = step_kind::done});
   step_ = 0;
@@ -73,7 +70,30 @@ void algorithm::receive(frame message) {
     ++counters_.messages_ignored;
     return;
   }
+  const auto sender = static_cast<std::int64_t>(message.header.sender);
+  // Rounds far ahead are not remembered (a bound on what a sender can make us keep).
+  constexpr std::uint64_t horizon = 1024;
+  if (message.header.round >= plan_.round && message.header.round < plan_.round + horizon)
+    heard_[{message.header.round, message.header.kind}].insert(sender);
+  auto [it, fresh] = latest_.try_emplace(sender, message.header.round);
+  if (!fresh) it->second = std::max(it->second, message.header.round);
   on_message(std::move(message));
+}
+
+std::vector<std::int64_t> algorithm::waiting_for() const {
+  std::vector<std::int64_t> out;
+  if (step_ >= steps_.size() || steps_[step_].kind != step_kind::exchange) return out;
+  const auto& r = steps_[step_];
+  const auto it = heard_.find({plan_.round, r.messages});
+  for (auto peer : r.from)
+    if (it == heard_.end() || !it->second.contains(peer)) out.push_back(peer);
+  return out;
+}
+
+std::optional<std::uint64_t> algorithm::latest_round_of(std::int64_t peer) const {
+  const auto it = latest_.find(peer);
+  if (it == latest_.end()) return std::nullopt;
+  return it->second;
 }
 
 void algorithm::send(std::int64_t peer, message_kind kind, payload body, double scalar,

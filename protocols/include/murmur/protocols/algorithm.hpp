@@ -32,7 +32,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -139,6 +141,13 @@ class algorithm {
   std::vector<frame> take_outgoing();
   void receive(frame message);
 
+  // What the runtime waits for, asked rather than tracked by the runtime:
+  // the peers of the current exchange whose message of this round (and of
+  // the awaited kind) has not arrived yet (empty: nothing to wait for).
+  std::vector<std::int64_t> waiting_for() const;
+  // The newest round any message of `peer` carried (async staleness bound).
+  std::optional<std::uint64_t> latest_round_of(std::int64_t peer) const;
+
   // NGM: the neighbours' models to differentiate on the local batch.
   virtual std::vector<std::pair<std::int64_t, std::span<const float>>> neighbor_models() const { return {}; }
   virtual void cross_gradient(std::int64_t /*peer*/, std::span<const float> /*g*/) {}
@@ -194,6 +203,10 @@ class algorithm {
   bool started_ = false;
   std::vector<frame> outgoing_;
   std::uint64_t sequence_ = 0;
+  // Who was heard from: (round, kind) -> senders, for rounds from the
+  // current one on (older ones are dropped each round); newest round per peer.
+  std::map<std::pair<std::uint64_t, message_kind>, std::set<std::int64_t>> heard_;
+  std::map<std::int64_t, std::uint64_t> latest_;
   protocol_counters counters_;
   double loss_ = 0;
 };
