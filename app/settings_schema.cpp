@@ -15,9 +15,9 @@ struct range {
   double lo = -9.0e15, hi = 9.0e15;
   bool lo_open = false, hi_open = false;
 };
-constexpr range unit{0, 1};             // [0, 1]
+constexpr range unit{0, 1};                       // [0, 1]
 constexpr range unit_open_hi{0, 1, false, true};  // [0, 1)
-constexpr range positive{0, 1e6, true};  // (0, 1e6]
+constexpr range positive{0, 1e6, true};           // (0, 1e6]
 
 std::string fmt(double v) {
   std::ostringstream o;
@@ -33,8 +33,8 @@ std::string type_of(const toml::node& n) {
 
 std::string check_range(double v, const range& r) {
   if ((r.lo_open ? v <= r.lo : v < r.lo) || (r.hi_open ? v >= r.hi : v > r.hi))
-    return "must be in " + std::string(r.lo_open ? "(" : "[") + fmt(r.lo) + ", " + fmt(r.hi) +
-           (r.hi_open ? ")" : "]") + ", got " + fmt(v);
+    return "must be in " + std::string(r.lo_open ? "(" : "[") + fmt(r.lo) + ", " + fmt(r.hi) + (r.hi_open ? ")" : "]") +
+           ", got " + fmt(v);
   return "";
 }
 
@@ -82,8 +82,7 @@ std::string read_value(const toml::node& n, T& out, const range& r, const std::v
       if (!e.is_number() || (std::is_integral_v<E> && !e.is_integer()))
         return std::string("expected an array of ") + what;
       const double x = *e.value<double>();
-      if (!check_range(x, r).empty())
-        return "entry " + fmt(x) + " is outside [" + fmt(r.lo) + ", " + fmt(r.hi) + "]";
+      if (!check_range(x, r).empty()) return "entry " + fmt(x) + " is outside [" + fmt(r.lo) + ", " + fmt(r.hi) + "]";
       v.push_back(std::is_integral_v<E> ? static_cast<E>(*e.value<std::int64_t>()) : static_cast<E>(x));
     }
     out = std::move(v);
@@ -125,12 +124,10 @@ class group {
     out_.push_back({.section = section_,
                     .key = key,
                     .help = std::move(help),
-                    .read = [field, r, allowed](actors::settings& s, const toml::node& n) {
-                      return read_value(n, field(s), r, allowed);
-                    },
-                    .write = [field, key = std::string(key)](const actors::settings& s, toml::table& t) {
-                      write_value(key, field(s), t);
-                    }});
+                    .read = [field, r, allowed](actors::settings& s,
+                                                const toml::node& n) { return read_value(n, field(s), r, allowed); },
+                    .write = [field, key = std::string(key)](const actors::settings& s,
+                                                             toml::table& t) { write_value(key, field(s), t); }});
     return *this;
   }
 
@@ -144,12 +141,14 @@ std::vector<setting> declare() {
   group(all, "run")
       .add("seed", [](auto& s) -> auto& { return s.run.seed; },
            "initial model (the same on every agent), partition, batch order, random graphs", {0, 9.0e15})
-      .add("epochs", [](auto& s) -> auto& { return s.run.epochs; },
-           "epochs of each agent's shard (rounds per epoch = ceil(smallest shard / batch))", positive)
+      .add(
+          "epochs", [](auto& s) -> auto& { return s.run.epochs; },
+          "epochs of each agent's shard (rounds per epoch = ceil(smallest shard / batch))", positive)
       .add("rounds", [](auto& s) -> auto& { return s.run.rounds; }, "total rounds instead of epochs (0: use epochs)",
            {0, 1e12})
-      .add("mode", [](auto& s) -> auto& { return s.run.mode; },
-           "sync waits for in-neighbours up to network.timeout_ms; async mixes what arrived")
+      .add(
+          "mode", [](auto& s) -> auto& { return s.run.mode; },
+          "sync waits for in-neighbours up to network.timeout_ms; async mixes what arrived")
       .add("max_staleness", [](auto& s) -> auto& { return s.run.max_staleness; },
            "async: wait (up to network.timeout_ms) once an in-neighbour is this many rounds behind (-1: never)",
            {-1, 1e6})
@@ -157,48 +156,63 @@ std::vector<setting> declare() {
            "actor scheduler threads (0: the machine's cores); models then share the cores", {0, 1024});
   group(all, "data")
       .add("dataset", [](auto& s) -> auto& { return s.data.dataset; }, "", {}, {"fashion-mnist", "mnist", "cifar10"})
-      .add("path", [](auto& s) -> auto& { return s.data.path; },
-           "directory of the files (\"\" = Debian's /usr/share/datasets/fashion-mnist)")
-      .add("partition", [](auto& s) -> auto& { return s.data.partition.scheme; }, "ALGORITHMS.md §10")
-      .add("alpha", [](auto& s) -> auto& { return s.data.partition.alpha; }, "dirichlet concentration", positive)
-      .add("skew", [](auto& s) -> auto& { return s.data.partition.skew; },
-           "skew mix: fraction of each class dealt label-sorted", unit)
+      .add(
+          "path", [](auto& s) -> auto& { return s.data.path; },
+          "directory of the files (\"\" = Debian's /usr/share/datasets/fashion-mnist)")
+      .add(
+          "partition", [](auto& s) -> auto& { return s.data.partition.scheme; }, "ALGORITHMS.md §10")
+      .add(
+          "alpha", [](auto& s) -> auto& { return s.data.partition.alpha; }, "dirichlet concentration", positive)
+      .add(
+          "skew", [](auto& s) -> auto& { return s.data.partition.skew; },
+          "skew mix: fraction of each class dealt label-sorted", unit)
       .add("batch", [](auto& s) -> auto& { return s.data.batch; }, "per agent", {1, 1e6})
-      .add("augment", [](auto& s) -> auto& { return s.data.augment; }, "random crop (padding 4) and horizontal flip")
+      .add(
+          "augment", [](auto& s) -> auto& { return s.data.augment; }, "random crop (padding 4) and horizontal flip")
       .add("train_limit", [](auto& s) -> auto& { return s.data.train_limit; },
            "use only the first N training samples (0: all); for quick runs", {0, 1e12});
   group(all, "model")
-      .add("name", [](auto& s) -> auto& { return s.model.name; }, "", {}, nn::model_names())
-      .add("norm", [](auto& s) -> auto& { return s.model.norm; },
-           "norm of resnet20 / vgg11 (non-IID data wants one without running statistics)")
+      .add(
+          "name", [](auto& s) -> auto& { return s.model.name; }, "", {}, nn::model_names())
+      .add(
+          "norm", [](auto& s) -> auto& { return s.model.norm; },
+          "norm of resnet20 / vgg11 (non-IID data wants one without running statistics)")
       .add("groups", [](auto& s) -> auto& { return s.model.groups; }, "groups of groupnorm / evonorm (0: 2 / 8)",
            {0, 4096})
       .add("chunks", [](auto& s) -> auto& { return s.model.chunks; }, "chunks of range-evonorm", {1, 4096})
-      .add("precision", [](auto& s) -> auto& { return s.model.precision; }, "training precision");
+      .add(
+          "precision", [](auto& s) -> auto& { return s.model.precision; }, "training precision");
   group(all, "optimizer")
       .add("lr", [](auto& s) -> auto& { return s.schedule.base_lr; }, "base learning rate", {0, 1e3, true})
-      .add("momentum", [](auto& s) -> auto& { return s.optimizer.momentum; }, "heavy-ball factor", unit_open_hi)
-      .add("nesterov", [](auto& s) -> auto& { return s.optimizer.nesterov; }, "Nesterov momentum")
-      .add("weight_decay", [](auto& s) -> auto& { return s.optimizer.weight_decay; },
-           "coupled L2, PyTorch semantics", unit)
-      .add("warmup_epochs", [](auto& s) -> auto& { return s.schedule.warmup_epochs; },
-           "linear warm-up from 0.1 lr", {0, 1e6})
+      .add(
+          "momentum", [](auto& s) -> auto& { return s.optimizer.momentum; }, "heavy-ball factor", unit_open_hi)
+      .add(
+          "nesterov", [](auto& s) -> auto& { return s.optimizer.nesterov; }, "Nesterov momentum")
+      .add(
+          "weight_decay", [](auto& s) -> auto& { return s.optimizer.weight_decay; }, "coupled L2, PyTorch semantics",
+          unit)
+      .add("warmup_epochs", [](auto& s) -> auto& { return s.schedule.warmup_epochs; }, "linear warm-up from 0.1 lr",
+           {0, 1e6})
       .add("milestones", [](auto& s) -> auto& { return s.schedule.milestones; },
            "epochs at which lr is multiplied by lr_decay", {0, 1e6})
-      .add("lr_decay", [](auto& s) -> auto& { return s.schedule.gamma; }, "factor at each milestone",
-           {0, 1, true});
+      .add("lr_decay", [](auto& s) -> auto& { return s.schedule.gamma; }, "factor at each milestone", {0, 1, true});
   group(all, "topology")
-      .add("kind", [](auto& s) -> auto& { return s.topology.kind; }, "", {}, topology::graph_kinds())
+      .add(
+          "kind", [](auto& s) -> auto& { return s.topology.kind; }, "", {}, topology::graph_kinds())
       .add("agents", [](auto& s) -> auto& { return s.topology.agents; }, "number of agents", {1, 100000})
-      .add("weights", [](auto& s) -> auto& { return s.topology.weights; },
-           "mixing weights (auto: push on directed graphs, mh otherwise)")
+      .add(
+          "weights", [](auto& s) -> auto& { return s.topology.weights; },
+          "mixing weights (auto: push on directed graphs, mh otherwise)")
       .add("degree", [](auto& s) -> auto& { return s.topology.degree; },
            "random-peers: out-peers per round; regular: degree", {1, 100000})
       .add("p", [](auto& s) -> auto& { return s.topology.p; }, "erdos-renyi edge probability", {0, 1, true})
-      .add("file", [](auto& s) -> auto& { return s.topology.file; }, "edges: an edge-list file (\"i j\" per line)");
+      .add(
+          "file", [](auto& s) -> auto& { return s.topology.file; }, "edges: an edge-list file (\"i j\" per line)");
   group(all, "network")
-      .add("transport", [](auto& s) -> auto& { return s.network.transport; }, "inproc stays in one process")
-      .add("host", [](auto& s) -> auto& { return s.network.host; }, "tcp: the address processes bind")
+      .add(
+          "transport", [](auto& s) -> auto& { return s.network.transport; }, "inproc stays in one process")
+      .add(
+          "host", [](auto& s) -> auto& { return s.network.host; }, "tcp: the address processes bind")
       .add("base_port", [](auto& s) -> auto& { return s.network.base_port; }, "tcp: process k binds base_port + k",
            {1, 65535})
       .add("queue", [](auto& s) -> auto& { return s.network.queue; },
@@ -208,27 +222,31 @@ std::vector<setting> declare() {
       .add("processes", [](auto& s) -> auto& { return s.network.processes; },
            "local processes the agents are spread over (tcp or ipc)", {1, 1024});
   group(all, "faults")
-      .add("drop", [](auto& s) -> auto& { return s.faults.drop; }, "probability a frame is lost", unit_open_hi)
+      .add(
+          "drop", [](auto& s) -> auto& { return s.faults.drop; }, "probability a frame is lost", unit_open_hi)
       .add("delay_ms", [](auto& s) -> auto& { return s.faults.delay_ms; }, "fixed delay per frame", {0, 1e6})
       .add("jitter_ms", [](auto& s) -> auto& { return s.faults.jitter_ms; }, "+ uniform [0, jitter)", {0, 1e6})
-      .add("duplicate", [](auto& s) -> auto& { return s.faults.duplicate; }, "probability a frame is sent twice",
-           unit)
-      .add("reorder", [](auto& s) -> auto& { return s.faults.reorder; },
-           "probability a frame is held back longer (reordering)", unit)
+      .add(
+          "duplicate", [](auto& s) -> auto& { return s.faults.duplicate; }, "probability a frame is sent twice", unit)
+      .add(
+          "reorder", [](auto& s) -> auto& { return s.faults.reorder; },
+          "probability a frame is held back longer (reordering)", unit)
       .add("bandwidth_mbps", [](auto& s) -> auto& { return s.faults.bandwidth_mbps; }, "per-link cap (0: none)",
            {0, 1e9})
-      .add("stragglers", [](auto& s) -> auto& { return s.faults.stragglers; }, "agents that compute slower",
-           {0, 1e6})
+      .add("stragglers", [](auto& s) -> auto& { return s.faults.stragglers; }, "agents that compute slower", {0, 1e6})
       .add("slowdown", [](auto& s) -> auto& { return s.faults.slowdown; }, "their compute-time factor", {1, 1e6})
       .add("seed", [](auto& s) -> auto& { return s.faults.seed; }, "the fault schedule's seed", {0, 9.0e15});
   group(all, "output")
-      .add("directory", [](auto& s) -> auto& { return s.output.directory; },
-           "metrics.jsonl and config.toml (the resolved configuration) go here")
-      .add("eval_every_epochs", [](auto& s) -> auto& { return s.output.eval_every_epochs; }, "evaluation interval",
-           positive)
+      .add(
+          "directory", [](auto& s) -> auto& { return s.output.directory; },
+          "metrics.jsonl and config.toml (the resolved configuration) go here")
+      .add(
+          "eval_every_epochs", [](auto& s) -> auto& { return s.output.eval_every_epochs; }, "evaluation interval",
+          positive)
       .add("eval_samples", [](auto& s) -> auto& { return s.output.eval_samples; },
            "test samples for each agent's own model (0: all); the averaged model always uses all", {0, 1e9})
-      .add("progress", [](auto& s) -> auto& { return s.output.progress; }, "progress bar and evaluation lines");
+      .add(
+          "progress", [](auto& s) -> auto& { return s.output.progress; }, "progress bar and evaluation lines");
   return all;
 }
 
