@@ -110,6 +110,13 @@ void algorithm::send(std::int64_t peer, message_kind kind, payload body, double 
   outgoing_.push_back(std::move(f));
 }
 
+std::vector<std::int64_t> algorithm::in_peers() const {
+  std::vector<std::int64_t> out;
+  out.reserve(plan_.in.size());
+  for (const auto& pw : plan_.in) out.push_back(pw.peer);
+  return out;
+}
+
 void algorithm::used_message_of(std::uint64_t r) {
   if (r < plan_.round) counters_.staleness_max = std::max<std::uint64_t>(counters_.staleness_max, plan_.round - r);
 }

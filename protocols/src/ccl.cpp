@@ -42,7 +42,7 @@ class ccl final : public detail::neighbourhood {
     prototypes_.clear();
     if (plan().gossip_only) return {model_exchange()};
     request features{.kind = step_kind::exchange, .messages = message_kind::features};
-    for (const auto& pw : plan().in) features.from.push_back(pw.peer);
+    features.from = in_peers();
     return {model_exchange(), {.kind = step_kind::class_summaries}, features, {.kind = step_kind::gradient}};
   }
 

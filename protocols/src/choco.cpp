@@ -28,7 +28,7 @@ class choco final : public detail::with_sgd<choco_options> {
     weights_.clear();
     for (const auto& [peer, w] : plan().in) weights_[peer] = w;
     request exchange{.kind = step_kind::exchange, .messages = message_kind::update};
-    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    exchange.from = in_peers();
     if (plan().gossip_only) return {exchange};
     return {{.kind = step_kind::gradient}, exchange};
   }

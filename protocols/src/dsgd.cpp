@@ -64,12 +64,6 @@ class dsgd : public algorithm {
   }
 
  private:
-  std::vector<std::int64_t> in_peers() const {
-    std::vector<std::int64_t> from;
-    for (const auto& pw : plan().in) from.push_back(pw.peer);
-    return from;
-  }
-
   void direction() {
     if (qgm_)
       qgm_->direction(params(), grads(), d_);

@@ -24,7 +24,7 @@ class gradient_tracking final : public detail::with_sgd<gradient_tracking_option
  protected:
   std::vector<request> plan_steps() override {
     request exchange{.kind = step_kind::exchange, .messages = message_kind::model};
-    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    exchange.from = in_peers();
     std::fill(d_.begin(), d_.end(), 0.f);
     if (plan().gossip_only) return {exchange};
     return {{.kind = step_kind::gradient}, exchange};

@@ -35,7 +35,7 @@ class gut final : public detail::with_sgd<gut_options> {
       initialised_ = true;
     }
     request exchange{.kind = step_kind::exchange, .messages = message_kind::update};
-    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    exchange.from = in_peers();
     if (plan().gossip_only) return {exchange};
     return {exchange, {.kind = step_kind::gradient}};
   }

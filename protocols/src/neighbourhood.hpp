@@ -29,7 +29,7 @@ class neighbourhood : public algorithm {
  protected:
   request model_exchange() const {
     request r{.kind = step_kind::exchange, .messages = message_kind::model};
-    for (const auto& pw : plan().in) r.from.push_back(pw.peer);
+    r.from = in_peers();
     return r;
   }
 

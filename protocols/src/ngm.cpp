@@ -35,7 +35,7 @@ class ngm final : public detail::neighbourhood {
     std::vector<request> steps{model_exchange(), {.kind = step_kind::gradient}, {.kind = step_kind::cross_gradients}};
     if (options_.alpha > 0) {
       request back{.kind = step_kind::exchange, .messages = message_kind::gradient};
-      for (const auto& pw : plan().in) back.from.push_back(pw.peer);
+      back.from = in_peers();
       steps.push_back(back);
     }
     return steps;

@@ -40,7 +40,7 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
  protected:
   std::vector<request> plan_steps() override {
     request exchange{.kind = step_kind::exchange, .messages = message_kind::model};
-    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    exchange.from = in_peers();
     // OSGP goes on without waiting unless τ > 0 rounds in a row brought nothing.
     exchange.wait = !options_.overlap || (options_.max_staleness > 0 && quiet_rounds_ >= options_.max_staleness);
     if (plan().gossip_only) return {exchange};

@@ -28,7 +28,7 @@ class relaysum final : public detail::with_sgd<relaysum_options> {
  protected:
   std::vector<request> plan_steps() override {
     request exchange{.kind = step_kind::exchange, .messages = message_kind::model};
-    for (const auto& pw : plan().in) exchange.from.push_back(pw.peer);
+    exchange.from = in_peers();
     const auto x = params();
     if (options_.relay_gradients)
       std::fill(own_.begin(), own_.end(), 0.f);

@@ -184,6 +184,8 @@ class algorithm {
   void send(std::int64_t peer, message_kind kind, payload body, double scalar = 1.0,
             std::optional<std::uint64_t> round = std::nullopt);
   std::span<const float> grads() const { return grads_; }
+  // This round's in-neighbours (the peers an exchange of the plan awaits).
+  std::vector<std::int64_t> in_peers() const;
   std::span<const std::size_t> tensor_sizes() const { return tensor_sizes_; }
   common::rng& gen() { return gen_; }
   protocol_counters& stats() { return counters_; }
