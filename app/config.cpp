@@ -2,7 +2,6 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
-#include <charconv>
 #include <set>
 #include <sstream>
 
@@ -121,26 +120,6 @@ common::status check(const std::string& path, const actors::settings& s) {
   if (auto ok = s.schedule.validate(); !ok)
     return make_error(errc::invalid_argument, path + ": [optimizer] " + ok.err().message);
   return {};
-}
-
-// A value as a person writes it: shortest round-trip numbers, "strings".
-std::string value_text(const toml::node& n) {
-  if (const auto* d = n.as_floating_point()) {
-    char buf[32];
-    const auto end = std::to_chars(buf, buf + sizeof buf, d->get()).ptr;
-    std::string t(buf, end);
-    if (t.find_first_of(".e") == std::string::npos) t += ".0";
-    return t;
-  }
-  if (const auto* str = n.as_string()) return "\"" + str->get() + "\"";
-  if (const auto* a = n.as_array()) {
-    std::string t;
-    for (const auto& e : *a) t += (t.empty() ? "" : ", ") + value_text(e);
-    return "[" + t + "]";
-  }
-  if (const auto* i = n.as_integer()) return std::to_string(i->get());
-  if (const auto* b = n.as_boolean()) return b->get() ? "true" : "false";
-  return "?";
 }
 
 // `key = value` padded to a column, then `# help`.

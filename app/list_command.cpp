@@ -4,28 +4,16 @@
 #include <cstdio>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "commands.hpp"
 #include "murmur/common/enum_names.hpp"
 #include "murmur/nn/model.hpp"
 #include "murmur/protocols/compressor.hpp"
 #include "murmur/protocols/registry.hpp"
 #include "murmur/topology/catalogue.hpp"
+#include "settings_schema.hpp"
 
 namespace murmur::app {
 namespace {
-
-std::string shown(const protocols::option_value& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::remove_cvref_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        if constexpr (std::is_same_v<T, std::string>) return "\"" + x + "\"";
-        if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) return fmt::format("{}", x);
-      },
-      v);
-}
 
 void list_algorithms() {
   for (const auto& e : protocols::algorithms()) {
@@ -38,7 +26,7 @@ void list_algorithms() {
     if (e.compute.features) needs += " penultimate features (f32);";
     if (!needs.empty()) std::printf("  needs:%s\n", needs.substr(0, needs.size() - 1).c_str());
     for (const auto& o : e.options)
-      std::printf("  protocol.%-22s %-22s %s%s\n", o.name.c_str(), shown(o.default_value).c_str(), o.help.c_str(),
+      std::printf("  protocol.%-22s %-22s %s%s\n", o.name.c_str(), value_text(o.default_value).c_str(), o.help.c_str(),
                   o.choices.empty() ? "" : (": " + common::join(o.choices, " | ")).c_str());
   }
 }

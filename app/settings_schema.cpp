@@ -1,6 +1,7 @@
 #include "settings_schema.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <sstream>
 #include <type_traits>
 
@@ -278,6 +279,32 @@ std::string read_option(const protocols::option_spec& spec, const toml::node& n,
 
 void write_option(const std::string& key, const protocols::option_value& v, toml::table& t) {
   std::visit([&](const auto& x) { write_value(key, x, t); }, v);
+}
+
+// A value as a person writes it: shortest round-trip numbers, "strings".
+std::string value_text(const toml::node& n) {
+  if (const auto* d = n.as_floating_point()) {
+    char buf[32];
+    const auto end = std::to_chars(buf, buf + sizeof buf, d->get()).ptr;
+    std::string t(buf, end);
+    if (t.find_first_of(".e") == std::string::npos) t += ".0";
+    return t;
+  }
+  if (const auto* str = n.as_string()) return "\"" + str->get() + "\"";
+  if (const auto* a = n.as_array()) {
+    std::string t;
+    for (const auto& e : *a) t += (t.empty() ? "" : ", ") + value_text(e);
+    return "[" + t + "]";
+  }
+  if (const auto* i = n.as_integer()) return std::to_string(i->get());
+  if (const auto* b = n.as_boolean()) return b->get() ? "true" : "false";
+  return "?";
+}
+
+std::string value_text(const protocols::option_value& v) {
+  toml::table t;
+  write_option("v", v, t);
+  return value_text(*t.get("v"));
 }
 
 }  // namespace murmur::app

@@ -36,4 +36,8 @@ const std::vector<std::string>& section_names();
 std::string read_option(const protocols::option_spec& spec, const toml::node& n, protocols::option_value& out);
 void write_option(const std::string& key, const protocols::option_value& v, toml::table& t);
 
+// A value as a person writes it in TOML: shortest round-trip numbers, "strings".
+std::string value_text(const toml::node& n);
+std::string value_text(const protocols::option_value& v);
+
 }  // namespace murmur::app

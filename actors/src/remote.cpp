@@ -12,7 +12,7 @@ struct metric_field {
 };
 
 template <auto Member>
-constexpr metric_field count(const char* name) {
+constexpr metric_field member(const char* name) {
   return {name, [](const agent_metrics& m) { return static_cast<double>(m.*Member); },
           [](agent_metrics& m, double v) { m.*Member = static_cast<std::remove_cvref_t<decltype(m.*Member)>>(v); }};
 }
@@ -23,12 +23,12 @@ constexpr metric_field counter(const char* name) {
 }
 
 const metric_field metric_fields[] = {
-    count<&agent_metrics::agent>("agent"),
-    count<&agent_metrics::round>("round"),
-    count<&agent_metrics::epoch>("epoch"),
-    count<&agent_metrics::train_loss>("train_loss"),
-    count<&agent_metrics::test_accuracy>("test_accuracy"),
-    count<&agent_metrics::test_loss>("test_loss"),
+    member<&agent_metrics::agent>("agent"),
+    member<&agent_metrics::round>("round"),
+    member<&agent_metrics::epoch>("epoch"),
+    member<&agent_metrics::train_loss>("train_loss"),
+    member<&agent_metrics::test_accuracy>("test_accuracy"),
+    member<&agent_metrics::test_loss>("test_loss"),
     counter<&protocols::protocol_counters::bytes_sent>("bytes_sent"),
     counter<&protocols::protocol_counters::bytes_received>("bytes_received"),
     counter<&protocols::protocol_counters::messages_sent>("messages_sent"),
@@ -37,9 +37,9 @@ const metric_field metric_fields[] = {
     counter<&protocols::protocol_counters::messages_stale>("messages_stale"),
     counter<&protocols::protocol_counters::messages_ignored>("messages_ignored"),
     counter<&protocols::protocol_counters::staleness_max>("staleness_max"),
-    count<&agent_metrics::messages_dropped>("messages_dropped"),
-    count<&agent_metrics::messages_rejected>("messages_rejected"),
-    count<&agent_metrics::compute_seconds>("compute_seconds"),
+    member<&agent_metrics::messages_dropped>("messages_dropped"),
+    member<&agent_metrics::messages_rejected>("messages_rejected"),
+    member<&agent_metrics::compute_seconds>("compute_seconds"),
 };
 
 std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t round, protocols::payload body) {

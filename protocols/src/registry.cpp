@@ -1,6 +1,5 @@
 #include "murmur/protocols/registry.hpp"
 
-#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -62,7 +61,7 @@ const option_spec* algorithm_entry::option(std::string_view key) const {
   return nullptr;
 }
 
-option_value algorithm_entry::value_of(const option_values& values, const std::string& key) const {
+const option_value& algorithm_entry::value_of(const option_values& values, const std::string& key) const {
   if (auto it = values.given().find(key); it != values.given().end()) return it->second;
   const auto* spec = option(key);
   if (!spec) {
@@ -81,15 +80,7 @@ common::result<std::unique_ptr<algorithm>> algorithm_entry::create(algorithm_inp
   return make(std::move(inputs), option_reader(*this, values));
 }
 
-const option_value& option_reader::value(const std::string& name) const {
-  if (auto it = values_.given().find(name); it != values_.given().end()) return it->second;
-  const auto* spec = entry_.option(name);
-  if (!spec) {
-    std::fprintf(stderr, "murmur: algorithm %s reads an undeclared option %s\n", entry_.name.c_str(), name.c_str());
-    std::abort();
-  }
-  return spec->default_value;
-}
+const option_value& option_reader::value(const std::string& name) const { return entry_.value_of(values_, name); }
 
 double option_reader::number(const std::string& name) const {
   const auto& v = value(name);

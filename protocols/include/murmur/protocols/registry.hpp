@@ -45,7 +45,6 @@ struct option_spec {
 class option_values {
  public:
   void set(const std::string& name, option_value v) { values_[name] = std::move(v); }
-  bool has(const std::string& name) const { return values_.contains(name); }
   const std::map<std::string, option_value>& given() const { return values_; }
   bool operator==(const option_values&) const = default;
 
@@ -105,8 +104,9 @@ class algorithm_entry {
   algorithm_factory make;
 
   const option_spec* option(std::string_view key) const;
-  // The value of `key` for a run: given, or this entry's default.
-  option_value value_of(const option_values& values, const std::string& key) const;
+  // The value of `key` for a run: given, or this entry's default. Aborts
+  // when the entry does not declare `key` (a programmer error).
+  const option_value& value_of(const option_values& values, const std::string& key) const;
   common::result<std::unique_ptr<algorithm>> create(algorithm_inputs inputs, const option_values& values) const;
 };
 
