@@ -11,17 +11,10 @@ namespace murmur::nn {
 
 using namespace detail;
 
-struct conv2d::plan : weighted_plan {};
-
-struct conv2d::int8_state : int8_layer {};
-
-conv2d::conv2d(layer_env env, std::string name, conv2d_options opt)
-    : ctx_(env.ctx), store_(env.store), name_(std::move(name)), opt_(opt), int8_(std::make_unique<int8_state>()) {
+conv2d::conv2d(layer_env env, std::string name, conv2d_options opt) : weighted_layer(env, std::move(name)), opt_(opt) {
   weight_ = store_.add_parameter(name_ + ".weight", {opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel});
   if (opt_.bias) bias_ = store_.add_parameter(name_ + ".bias", {opt_.out_channels});
 }
-
-conv2d::~conv2d() = default;
 
 dims conv2d::output_dims(const dims& in) const {
   const auto out = [&](std::int64_t x) { return (x + 2 * opt_.padding - opt_.kernel) / opt_.stride + 1; };
@@ -40,8 +33,8 @@ std::string conv2d::describe() const {
          ", padding=" + std::to_string(opt_.padding) + (opt_.bias ? ")" : ", bias=False)");
 }
 
-std::unique_ptr<conv2d::plan> conv2d::make_plan(const tensor& src, mode m) {
-  auto p = std::make_unique<plan>();
+std::unique_ptr<weighted_plan> conv2d::make_plan(const tensor& src, mode m) {
+  auto p = std::make_unique<weighted_plan>();
   const dims& in = src.shape();
   const dims out = output_dims(in);
   const auto type = to_dnnl(src.type());
@@ -110,25 +103,6 @@ const tensor* conv2d::forward_int8(const tensor& src, std::span<const float> sca
                           opt_.bias ? store_.parameter(bias_) : std::span<float>(), make_pd, epilogue);
   };
   return int8_->forward(ctx_, src, build, epilogue.variant());
-}
-
-const tensor& conv2d::forward(const tensor& src, mode m) {
-  if (m == mode::int8 && src.type() == dtype::f32)
-    if (const tensor* out = forward_int8(src)) return *out;
-  int8_->observe(ctx_, src, m == mode::train);
-  auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
-  src_ = &src;
-  return p.forward(ctx_, src);
-}
-
-const tensor& conv2d::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
-
-void conv2d::report(std::vector<std::string>& out) const {
-  if (int8_->report(name_, out)) return;
-  if (const auto* p = plans_.current_or_null())
-    out.push_back(
-        detail::kernel_line(name_, plans_.current_type(),
-                            {{"fwd", &p->fwd}, {"bwd_data", &p->bwd_data}, {"bwd_weights", &p->bwd_weights}}));
 }
 
 }  // namespace murmur::nn

@@ -11,23 +11,11 @@ namespace murmur::nn {
 
 using namespace detail;
 
-struct linear::plan : weighted_plan {};
-
-struct linear::int8_state : int8_layer {};
-
 linear::linear(layer_env env, std::string name, std::int64_t in_features, std::int64_t out_features, bool bias)
-    : ctx_(env.ctx),
-      store_(env.store),
-      name_(std::move(name)),
-      in_features_(in_features),
-      out_features_(out_features),
-      has_bias_(bias),
-      int8_(std::make_unique<int8_state>()) {
+    : weighted_layer(env, std::move(name)), in_features_(in_features), out_features_(out_features), has_bias_(bias) {
   weight_ = store_.add_parameter(name_ + ".weight", {out_features, in_features});
   if (has_bias_) bias_ = store_.add_parameter(name_ + ".bias", {out_features});
 }
-
-linear::~linear() = default;
 
 void linear::init(common::rng& gen) {
   kaiming_uniform(store_.parameter(weight_), in_features_, gen);
@@ -39,11 +27,11 @@ std::string linear::describe() const {
          (has_bias_ ? ")" : ", bias=False)");
 }
 
-std::unique_ptr<linear::plan> linear::make_plan(const tensor& src, mode m) {
+std::unique_ptr<weighted_plan> linear::make_plan(const tensor& src, mode m) {
   const dims& in = src.shape();
   const auto type = to_dnnl(src.type());
   assert(product(in) / in[0] == in_features_);
-  auto p = std::make_unique<plan>();
+  auto p = std::make_unique<weighted_plan>();
   const dims out{in[0], out_features_};
   p->dst = tensor(out, src.type());
 
@@ -96,25 +84,6 @@ const tensor* linear::forward_int8(const tensor& src) {
     return make_int8_plan(ctx_, src, int8_->observed, out, plain_md(wdims), store_.parameter(weight_),
                           has_bias_ ? store_.parameter(bias_) : std::span<float>(), make_pd);
   });
-}
-
-const tensor& linear::forward(const tensor& src, mode m) {
-  if (m == mode::int8 && src.type() == dtype::f32)
-    if (const tensor* out = forward_int8(src)) return *out;
-  int8_->observe(ctx_, src, m == mode::train);
-  auto& p = plans_.get(src, m, [&] { return make_plan(src, m); });
-  src_ = &src;
-  return p.forward(ctx_, src);
-}
-
-const tensor& linear::backward(const tensor& diff_dst) { return plans_.current().backward(ctx_, *src_, diff_dst); }
-
-void linear::report(std::vector<std::string>& out) const {
-  if (int8_->report(name_, out)) return;
-  if (const auto* p = plans_.current_or_null())
-    out.push_back(
-        detail::kernel_line(name_, plans_.current_type(),
-                            {{"fwd", &p->fwd}, {"bwd_data", &p->bwd_data}, {"bwd_weights", &p->bwd_weights}}));
 }
 
 }  // namespace murmur::nn

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "murmur/nn/layer.hpp"
+#include "murmur/nn/weighted_layer.hpp"
 
 namespace murmur::nn {
 
@@ -18,14 +18,11 @@ struct conv2d_options {
   bool bias = true;
 };
 
-class conv2d final : public layer {
+class conv2d final : public weighted_layer {
  public:
   conv2d(layer_env env, std::string name, conv2d_options opt);
-  ~conv2d() override;
 
   dims output_dims(const dims& in) const override;
-  const tensor& forward(const tensor& src, mode m) override;
-  const tensor& backward(const tensor& diff_dst) override;
   void init(common::rng& gen) override;
   std::string describe() const override;
 
@@ -34,22 +31,12 @@ class conv2d final : public layer {
   // empty for none) and a ReLU. REQUIRES: src is f32. Returns null when this
   // CPU has no int8 kernel for it (the caller runs the layers in f32).
   const tensor* forward_int8(const tensor& src, std::span<const float> scale, std::span<const float> shift, bool relu);
-  void report(std::vector<std::string>& out) const override;
 
  private:
-  struct plan;
-  struct int8_state;
-  std::unique_ptr<plan> make_plan(const tensor& src, mode m);
-  const tensor* forward_int8(const tensor& src);
+  std::unique_ptr<detail::weighted_plan> make_plan(const tensor& src, mode m) override;
+  const tensor* forward_int8(const tensor& src) override;
 
-  compute_context& ctx_;
-  parameter_store& store_;
-  std::string name_;
   conv2d_options opt_;
-  parameter_store::handle weight_, bias_ = 0;
-  plan_cache<plan> plans_;
-  const tensor* src_ = nullptr;
-  std::unique_ptr<int8_state> int8_;
 };
 
 }  // namespace murmur::nn

@@ -8,33 +8,24 @@
 #include <memory>
 #include <string>
 
-#include "murmur/nn/layer.hpp"
+#include "murmur/nn/weighted_layer.hpp"
 
 namespace murmur::nn {
 
-class linear final : public layer {
+class linear final : public weighted_layer {
  public:
   linear(layer_env env, std::string name, std::int64_t in_features, std::int64_t out_features, bool bias = true);
-  ~linear() override;
 
   dims output_dims(const dims& in) const override { return {in[0], out_features_}; }
-  MURMUR_LAYER_OVERRIDES
+  void init(common::rng& gen) override;
+  std::string describe() const override;
 
  private:
-  struct plan;
-  struct int8_state;
-  std::unique_ptr<plan> make_plan(const tensor& src, mode m);
-  const tensor* forward_int8(const tensor& src);
+  std::unique_ptr<detail::weighted_plan> make_plan(const tensor& src, mode m) override;
+  const tensor* forward_int8(const tensor& src) override;
 
-  compute_context& ctx_;
-  parameter_store& store_;
-  std::string name_;
   std::int64_t in_features_, out_features_;
   bool has_bias_;
-  parameter_store::handle weight_, bias_ = 0;
-  plan_cache<plan> plans_;
-  const tensor* src_ = nullptr;
-  std::unique_ptr<int8_state> int8_;
 };
 
 }  // namespace murmur::nn
