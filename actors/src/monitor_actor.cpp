@@ -1,6 +1,9 @@
 #include "monitor_actor.hpp"
 
+#include <algorithm>
+
 #include "remote.hpp"
+#include "round_summary.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,50 +33,28 @@ nlohmann::json agent_json(const agent_metrics& m, double wall, double consensus)
   return j;
 }
 
-// Every agent reported for `round`: average, evaluate, write.
-void complete(self_ptr self, std::uint64_t round, std::vector<agent_report>& reports) {
+// Every agent reported for `round`: summarize, evaluate the average, write.
+void complete(self_ptr self, std::uint64_t round, std::span<const agent_report> reports) {
   auto& a = *self->state.args;
   const double wall = a.clock->now_s() - a.start_s;
+  const auto s = summarize(reports);
   auto x = a.model->parameters();
-  std::vector<double> mean(x.size(), 0.0);
-  for (const auto& r : reports)
-    for (std::size_t k = 0; k < x.size(); ++k) mean[k] += (*r.params)[k];
-  const double n = static_cast<double>(reports.size());
-  for (std::size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(mean[k] / n);
-  // Consensus distance: mean over agents of |x_i - x̄|².
-  std::vector<double> dist(reports.size(), 0.0);
-  double consensus = 0;
-  for (std::size_t i = 0; i < reports.size(); ++i) {
-    for (std::size_t k = 0; k < x.size(); ++k) {
-      const double d = (*reports[i].params)[k] - static_cast<double>(x[k]);
-      dist[i] += d * d;
-    }
-    consensus += dist[i] / n;
-  }
+  std::copy(s.average.begin(), s.average.end(), x.begin());
   const auto avg = self->state.evaluator->run(*a.model, *a.test);
-  round_record rec{.round = round,
-                   .wall_time_s = wall,
-                   .average_accuracy = avg.accuracy,
-                   .average_loss = avg.loss,
-                   .consensus_distance = consensus};
-  double acc_sum = 0, loss_sum = 0;
-  std::int64_t acc_count = 0;
-  for (std::size_t i = 0; i < reports.size(); ++i) {
-    const auto& m = reports[i].metrics;
-    rec.epoch = m.epoch;
-    loss_sum += m.train_loss;
-    if (m.test_accuracy >= 0) {
-      acc_sum += m.test_accuracy;
-      ++acc_count;
-    }
-    rec.bytes_sent += m.counters.bytes_sent;
-    rec.messages_dropped += m.messages_dropped;
-    rec.messages_rejected += m.messages_rejected;
-    if (a.metrics) std::fprintf(a.metrics, "%s\n", agent_json(m, wall, dist[i]).dump().c_str());
-  }
-  rec.train_loss = loss_sum / n;
-  if (acc_count) rec.mean_agent_accuracy = acc_sum / static_cast<double>(acc_count);
+  const round_record rec{.round = round,
+                         .epoch = s.epoch,
+                         .wall_time_s = wall,
+                         .average_accuracy = avg.accuracy,
+                         .average_loss = avg.loss,
+                         .mean_agent_accuracy = s.mean_agent_accuracy,
+                         .consensus_distance = s.consensus_distance,
+                         .train_loss = s.train_loss,
+                         .bytes_sent = s.bytes_sent,
+                         .messages_dropped = s.messages_dropped,
+                         .messages_rejected = s.messages_rejected};
   if (a.metrics) {
+    for (std::size_t i = 0; i < reports.size(); ++i)
+      std::fprintf(a.metrics, "%s\n", agent_json(reports[i].metrics, wall, s.distance[i]).dump().c_str());
     nlohmann::json j{{"agent", "average"},
                      {"round", round},
                      {"epoch", rec.epoch},
@@ -81,7 +62,7 @@ void complete(self_ptr self, std::uint64_t round, std::vector<agent_report>& rep
                      {"train_loss", rec.train_loss},
                      {"test_accuracy", avg.accuracy},
                      {"test_loss", avg.loss},
-                     {"consensus_distance", consensus},
+                     {"consensus_distance", rec.consensus_distance},
                      {"bytes_sent", rec.bytes_sent},
                      {"messages_dropped", rec.messages_dropped},
                      {"messages_rejected", rec.messages_rejected}};

@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "actors/tiny_data.hpp"
 #include "agent_actor.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "murmur/topology/catalogue.hpp"
@@ -36,22 +37,6 @@ struct collected {
   std::vector<agent_report> reports;
   std::vector<std::int64_t> finished;
 };
-
-nn::dataset tiny_data(std::uint64_t seed) {
-  nn::dataset d;
-  d.name = "tiny";
-  d.channels = 1;
-  d.height = d.width = 4;
-  d.classes = 2;
-  common::rng gen(seed);
-  for (int i = 0; i < 64; ++i) {
-    d.labels.push_back(static_cast<std::int32_t>(i % 2));
-    for (int k = 0; k < 16; ++k) d.images.push_back(static_cast<std::uint8_t>(gen.uniform_int(256)));
-  }
-  d.mean = {127.f};
-  d.stddev = {73.f};
-  return d;
-}
 
 struct fixture : test_coordinator_fixture<> {
   fixture() {
