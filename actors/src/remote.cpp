@@ -63,6 +63,10 @@ std::vector<std::byte> encode_finished(std::int64_t agent, std::int64_t monitor_
                  protocols::record_payload({{"finished", 1.0}, {"agent", static_cast<double>(agent)}}, {}));
 }
 
+std::vector<std::byte> encode_over(std::int64_t monitor_id, std::int64_t relay_id) {
+  return control(monitor_id, relay_id, 0, protocols::record_payload({{"over", 1.0}}, {}));
+}
+
 std::optional<remote_message> decode_remote(std::span<const std::byte> bytes) {
   auto f = protocols::decode(bytes);
   if (!f || f->header.kind != protocols::message_kind::control ||
@@ -74,6 +78,10 @@ std::optional<remote_message> decode_remote(std::span<const std::byte> bytes) {
     return std::nullopt;
   };
   remote_message out;
+  if (field("over")) {
+    out.over = true;
+    return out;
+  }
   if (field("finished")) {
     const auto agent = field("agent");
     if (!agent) return std::nullopt;
@@ -92,21 +100,24 @@ std::optional<remote_message> decode_remote(std::span<const std::byte> bytes) {
   return out;
 }
 
-caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, transport* net, std::int64_t monitor_id,
-                          std::int64_t local_agents, std::function<void()> on_all_finished) {
-  self->state.net = net;
-  self->state.monitor_id = monitor_id;
-  self->state.local_agents = local_agents;
-  self->state.on_all_finished = std::move(on_all_finished);
+caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, std::shared_ptr<relay_args> args) {
+  self->state.args = std::move(args);
   return {
       [=](report_atom, const agent_report& r) {
         // The relay owns the links of id `monitor_id` (agents' links belong to their actors).
-        self->state.net->send(self->state.monitor_id, self->state.monitor_id, encode_report(r, self->state.monitor_id));
+        const auto& a = *self->state.args;
+        a.net->send(a.monitor_id, a.monitor_id, encode_report(r, a.monitor_id));
       },
       [=](finished_atom, std::int64_t agent) {
         auto& st = self->state;
-        st.net->send(st.monitor_id, st.monitor_id, encode_finished(agent, st.monitor_id));
-        if (++st.finished == st.local_agents && st.on_all_finished) st.on_all_finished();
+        const auto& a = *st.args;
+        a.net->send(a.monitor_id, a.monitor_id, encode_finished(agent, a.monitor_id));
+        if (++st.finished == a.local_agents && a.on_all_finished) a.on_all_finished();
+      },
+      [=](remote_atom, const wire_bytes& w) {
+        // Only the monitor's "over" is for the relay; anything else is dropped.
+        const auto m = decode_remote(w.bytes);
+        if (m && m->over && self->state.args->on_over) self->state.args->on_over();
       },
   };
 }

@@ -4,14 +4,14 @@
 
 namespace murmur::actors {
 
-router::router(std::int64_t agents, std::size_t pending_cap)
+router::router(std::int64_t agents, std::int64_t processes, std::size_t pending_cap)
     : agents_(agents),
       pending_cap_(pending_cap),
-      actors_(static_cast<std::size_t>(agents + 1)),
-      pending_(static_cast<std::size_t>(agents + 1)) {}
+      actors_(static_cast<std::size_t>(agents + processes)),
+      pending_(static_cast<std::size_t>(agents + processes)) {}
 
 void router::send(const caf::actor& to, std::int64_t id, wire_bytes frame) const {
-  if (id == agents_)
+  if (id >= agents_)
     caf::anon_send(to, remote_atom::value, std::move(frame));
   else
     caf::anon_send(to, frame_atom::value, std::move(frame));

@@ -18,10 +18,11 @@ namespace murmur::actors {
 
 class router {
  public:
-  // Ids 0 .. agents - 1 are agents; id `agents` is the monitor.
-  router(std::int64_t agents, std::size_t pending_cap = 256);
+  // Ids 0 .. agents - 1 are agents; id agents + r is process r's control
+  // actor (the monitor in process 0, the relay elsewhere).
+  router(std::int64_t agents, std::int64_t processes, std::size_t pending_cap = 256);
 
-  // From the receive thread. REQUIRES: 0 <= to <= agents (the transport checks).
+  // From the receive thread. REQUIRES: 0 <= to < agents + processes (the transport checks).
   void deliver(std::int64_t to, wire_bytes frame);
   // Sends what arrived early, then routes to `actor`.
   void attach(std::int64_t id, caf::actor actor);

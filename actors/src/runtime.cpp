@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "agent_actor.hpp"
+#include "gate.hpp"
 #include "monitor_actor.hpp"
 #include "murmur/nn/dataset.hpp"
 #include "murmur/topology/catalogue.hpp"
@@ -121,7 +123,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
 
   // Frames reach the process's actors through the router (it keeps those
   // that arrive before their actor is spawned).
-  auto routes = std::make_shared<router>(n);
+  auto routes = std::make_shared<router>(n, processes);
   const std::string run_id = io.run_id.empty() ? std::to_string(::getpid()) : io.run_id;
   auto net = make_zmq_transport(s.network, run_id, rank, n,
                                 [routes](std::int64_t to, wire_bytes w) { routes->deliver(to, std::move(w)); });
@@ -132,7 +134,8 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   summary.rounds = shared.rounds;
   summary.rounds_per_epoch = shared.rounds_per_epoch;
   std::mutex mu;
-  std::atomic<bool> finished{false};
+  run_gate gate;
+  std::atomic<bool> local_done{false};  // (process > 0) this process's agents have finished
   auto margs = std::make_shared<monitor_args>();
   margs->agents = n;
   {
@@ -162,14 +165,24 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     }
     if (io.on_eval) io.on_eval(e);
   };
-  margs->on_finished = [&] { finished = true; };
+  margs->on_finished = [&, t = net->get()] {
+    // Every agent has finished: the other processes may close.
+    for (std::int64_t r = 1; r < processes; ++r) t->send(n, n + r, encode_over(n, n + r));
+    gate.open();
+  };
   caf::actor monitor;
   if (rank == 0) {
     monitor = sys.spawn(monitor_actor, margs);
   } else {
-    monitor = sys.spawn(relay_actor, net->get(), n, nlocal, [&] { finished = true; });
+    auto rargs = std::make_shared<relay_args>();
+    rargs->net = net->get();
+    rargs->monitor_id = n;
+    rargs->local_agents = nlocal;
+    rargs->on_all_finished = [&] { local_done = true; };
+    rargs->on_over = [&] { gate.open(); };
+    monitor = sys.spawn(relay_actor, rargs);
   }
-  if (rank == 0) routes->attach(n, monitor);
+  routes->attach(n + rank, monitor);
   std::vector<caf::actor> agents;
   for (std::size_t k = 0; k < local.size(); ++k) {
     const auto i = local[k];
@@ -184,8 +197,6 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   }
   for (const auto& a : agents) caf::anon_send(a, start_atom::value);
 
-  bool stop_sent = false;
-  double stop_time = 0;
   // An agent or the monitor that dies (an exception, say) ends the run with
   // its reason instead of leaving the others waiting for it.
   std::mutex died_mu;
@@ -193,42 +204,38 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   const auto watch = [&](const caf::actor& h) {
     h->attach_functor([&, &sys = sys](const caf::error& reason) {
       if (!reason || reason == caf::exit_reason::user_shutdown) return;
-      std::lock_guard lock(died_mu);
-      if (died.empty()) died = sys.render(reason);
+      {
+        std::lock_guard lock(died_mu);
+        if (died.empty()) died = sys.render(reason);
+      }
+      gate.open();
     });
   };
   for (const auto& a : agents) watch(a);
   watch(monitor);
-  const auto dead = [&] {
-    std::lock_guard lock(died_mu);
-    return !died.empty();
-  };
-  while (!finished && !dead()) {
-    // After a stop, give the agents a bounded time to drain: a peer process
-    // that died would otherwise keep the monitor waiting for its reports.
-    if (stop_sent && clock.now_s() - stop_time > 3 * s.network.timeout_ms * 1e-3 + 10) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The run's thread waits on the gate. It wakes every 100 ms only to show
+  // progress, pass on an interrupt (agents finish the round in flight, report
+  // and stop) and bound the drain: after a stop, or once this process's agents
+  // are done, a peer process that died would otherwise be waited for forever.
+  std::optional<double> drain_since;
+  const double drain_limit = 3 * s.network.timeout_ms * 1e-3 + 10;
+  while (!gate.wait_for(std::chrono::milliseconds(100))) {
     if (io.on_progress) io.on_progress(rounds_done.load(), shared.rounds * n);
-    if (!stop_sent && io.interrupt && io.interrupt->load()) {
+    if (!summary.interrupted && io.interrupt && io.interrupt->load()) {
       for (const auto& a : agents) caf::anon_send(a, stop_atom::value);
-      stop_sent = true;
-      stop_time = clock.now_s();
       summary.interrupted = true;
+      if (!drain_since) drain_since = clock.now_s();
     }
-  }
-  if (rank != 0) {
-    // The last frames (and reports) still have to reach the other processes:
-    // keep serving a moment (late requests, e.g. AD-PSGD) before closing.
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (!drain_since && local_done) drain_since = clock.now_s();
+    if (drain_since && clock.now_s() - *drain_since > drain_limit) break;
   }
   for (auto& h : routes->detach_all()) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
-  if (!died.empty()) {
-    sys.await_all_actors_done();
+  sys.await_all_actors_done();
+  if (std::lock_guard lock(died_mu); !died.empty()) {
     (*net)->close();
     return make_error(errc::internal, "an actor of the run stopped: " + died);
   }
-  sys.await_all_actors_done();
   summary.misrouted = (*net)->misrouted();
   (*net)->close();
   summary.wall_time_s = clock.now_s() - start;

@@ -20,7 +20,7 @@ class zmq_transport final : public transport {
         run_id_(std::move(run_id)),
         rank_(rank),
         agents_(agents),
-        links_(static_cast<std::size_t>(agents + 1)),
+        links_(static_cast<std::size_t>(agents + net.processes)),
         deliver_(std::move(deliver)) {}
 
   ~zmq_transport() override { close(); }
@@ -92,7 +92,8 @@ class zmq_transport final : public transport {
         // everything else is the agent's decoder's business.
         const std::span<const std::byte> bytes(static_cast<const std::byte*>(msg->data()), msg->size());
         const auto receiver = protocols::peek_receiver(bytes);
-        if (!receiver || *receiver > static_cast<std::uint64_t>(agents_) || home_of(*receiver) != rank_) {
+        if (!receiver || *receiver >= static_cast<std::uint64_t>(agents_ + net_.processes) ||
+            home_of(*receiver) != rank_) {
           ++misrouted_;
           continue;
         }
@@ -101,8 +102,8 @@ class zmq_transport final : public transport {
     }
   }
 
-  // Agents live in process a mod P; the monitor (id = agents) in process 0.
-  std::int64_t home_of(std::int64_t id) const { return id >= agents_ ? 0 : process_of(id, net_.processes); }
+  // Agents live in process a mod P; control id agents + r in process r.
+  std::int64_t home_of(std::int64_t id) const { return id >= agents_ ? id - agents_ : process_of(id, net_.processes); }
 
   network_settings net_;
   std::string run_id_;

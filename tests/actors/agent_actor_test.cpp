@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "actors/tiny_data.hpp"
+#include "actors/test_support.hpp"
 #include "agent_actor.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "murmur/topology/catalogue.hpp"
@@ -16,22 +16,6 @@ using namespace murmur;
 using namespace murmur::actors;
 
 namespace {
-
-// Keeps the frames agents send; the test decides what arrives.
-class held_transport final : public transport {
- public:
-  struct sent_frame {
-    std::int64_t from, to;
-    std::vector<std::byte> bytes;
-  };
-  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> bytes) override {
-    frames.push_back({from, to, std::move(bytes)});
-    return true;
-  }
-  void close() override {}
-  std::uint64_t misrouted() const override { return 0; }
-  std::vector<sent_frame> frames;
-};
 
 struct collected {
   std::vector<agent_report> reports;

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "actors/tiny_data.hpp"
+#include "actors/test_support.hpp"
 #include "monitor_actor.hpp"
 #include "remote.hpp"
 #include "round_summary.hpp"

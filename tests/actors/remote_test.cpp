@@ -1,8 +1,9 @@
 // Reports and "finished" between processes: typed record frames that decode
 // to exactly what was sent, and anything else is refused.
 
-#include <catch2/catch.hpp>
+#include "caf_catch.hpp"
 
+#include "actors/test_support.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "remote.hpp"
 
@@ -77,4 +78,63 @@ TEST_CASE("anything but a whole report or finished is refused", "[actors][remote
   CHECK_FALSE(decode_remote(no_agent).has_value());
   std::vector<std::byte> junk(80, std::byte{0x5a});
   CHECK_FALSE(decode_remote(junk).has_value());
+}
+
+TEST_CASE("over reaches a relay from the monitor and is nothing else", "[actors][remote]") {
+  const auto got = decode_remote(encode_over(16, 17));
+  REQUIRE(got.has_value());
+  CHECK(got->over);
+  CHECK_FALSE(got->finished);
+  CHECK(protocols::decode(encode_over(16, 17))->header.receiver == 17);
+}
+
+namespace {
+
+struct relay_fixture : test_coordinator_fixture<> {
+  relay_fixture() {
+    auto args = std::make_shared<relay_args>();
+    args->net = &net;
+    args->monitor_id = 4;
+    args->local_agents = 2;
+    args->on_all_finished = [this] { ++all_finished; };
+    args->on_over = [this] { ++over; };
+    relay = sys.spawn(relay_actor, args);
+    sched.run();
+  }
+  void frame(std::vector<std::byte> bytes) {
+    auto owned = std::make_shared<std::vector<std::byte>>(std::move(bytes));
+    caf::anon_send(relay, remote_atom::value, wire_bytes{owned, std::span<const std::byte>(*owned)});
+    sched.run();
+  }
+  held_transport net;
+  caf::actor relay;
+  int all_finished = 0, over = 0;
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(relay_fixture, "a relay forwards its agents' reports and finished, and ends on over only",
+                 "[actors][remote]") {
+  agent_report r;
+  r.metrics.agent = 1;
+  r.metrics.round = 3;
+  r.params = std::make_shared<const std::vector<float>>(std::vector<float>{2.f});
+  caf::anon_send(relay, report_atom::value, r);
+  caf::anon_send(relay, finished_atom::value, std::int64_t{1});
+  sched.run();
+  REQUIRE(net.frames.size() == 2);
+  CHECK(net.frames[0].to == 4);
+  CHECK(decode_remote(net.frames[0].bytes)->report.metrics.round == 3);
+  CHECK(decode_remote(net.frames[1].bytes)->finished);
+  CHECK(all_finished == 0);  // one of its two agents
+  caf::anon_send(relay, finished_atom::value, std::int64_t{3});
+  sched.run();
+  CHECK(all_finished == 1);
+  // A report or finished sent to the relay, or garbage, does not end the process.
+  frame(encode_finished(0, 5));
+  frame(encode_report(r, 5));
+  frame(std::vector<std::byte>(70, std::byte{1}));
+  CHECK(over == 0);
+  frame(encode_over(4, 5));
+  CHECK(over == 1);
 }

@@ -45,8 +45,8 @@ using deliver_fn = std::function<void(std::int64_t receiver, wire_bytes frame)>;
 // The endpoint process `rank` binds: inproc://murmur-<run>-<rank>,
 // ipc:///tmp/murmur-<run>-<rank>, or tcp://host:(base_port + rank).
 std::string endpoint(const network_settings& net, const std::string& run_id, std::int64_t rank);
-// Agent a lives in process a mod processes; the monitor, addressed as agent
-// id `agents`, in process 0 (so sockets exist for ids 0 .. agents).
+// Agent a lives in process a mod processes. Ids agents + r address process
+// r's control actor: the monitor (r = 0) or the relay to it (r > 0).
 inline std::int64_t process_of(std::int64_t agent, std::int64_t processes) { return agent % processes; }
 
 common::result<std::unique_ptr<transport>> make_zmq_transport(const network_settings& net, std::string run_id,
