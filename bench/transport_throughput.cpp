@@ -66,7 +66,7 @@ double murmur_transport(actors::transport_kind kind, int port, std::size_t bytes
   std::atomic<int> count{0};
   auto t =
       actors::make_zmq_transport(net, "bench" + std::to_string(port), 0, 2, [&](std::int64_t, actors::wire_bytes w) {
-        got += w.bytes.size();
+        got += w.bytes.size() + w.payload.size();
         ++count;
       });
   if (!t) {

@@ -15,27 +15,34 @@ caf::timespan seconds(double s) {
 
 void drive(self_ptr self);
 
-// Encodes the agent's outgoing frames and passes them through the fault layer.
+// Encodes the agent's outgoing frames (a payload shared by several frames
+// once) and passes them through the fault layer; copies of a frame (delays,
+// duplicates) share its bytes.
 void flush(self_ptr self) {
   auto& st = self->state;
+  const protocols::payload* last = nullptr;
+  std::shared_ptr<const protocols::encoded_payload> encoded;
   for (auto& f : st.core->take_outgoing()) {
+    if (f.body.get() != last) {
+      encoded = std::make_shared<const protocols::encoded_payload>(protocols::encode_payload(*f.body));
+      last = f.body.get();
+    }
     const auto to = static_cast<std::int64_t>(f.header.receiver);
-    auto bytes = protocols::encode(f);
+    const frame_parts frame{protocols::encode_header(f.header, *encoded), encoded, encoded->bytes};
     if (!st.faults->active()) {
-      if (!st.net->send(st.core->id(), to, std::move(bytes))) ++st.core->dropped;
+      if (!st.net->send_parts(st.core->id(), to, frame)) ++st.core->dropped;
       continue;
     }
-    const auto d = st.faults->decide(to, bytes.size(), st.clock->now_s());
+    const auto d = st.faults->decide(to, protocols::frame_header_size + encoded->bytes.size(), st.clock->now_s());
     if (d.delays_s.empty()) {
       ++st.core->dropped;
       continue;
     }
-    auto shared = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
     for (double delay : d.delays_s) {
       if (delay <= 0) {
-        if (!st.net->send(st.core->id(), to, *shared)) ++st.core->dropped;
+        if (!st.net->send_parts(st.core->id(), to, frame)) ++st.core->dropped;
       } else {
-        self->delayed_send(self, seconds(delay), send_atom::value, delayed_frame{to, shared});
+        self->delayed_send(self, seconds(delay), send_atom::value, delayed_frame{to, frame});
       }
     }
   }
@@ -146,7 +153,7 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
       [=](next_atom) { start_round(self); },
       [=](frame_atom, const wire_bytes& w) {
         auto& st = self->state;
-        auto f = protocols::decode(w.bytes);
+        auto f = decode(w);
         if (!f) {
           ++st.core->rejected;
           return;
@@ -168,7 +175,7 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
       },
       [=](send_atom, const delayed_frame& d) {
         auto& st = self->state;
-        if (!st.net->send(st.core->id(), d.to, *d.bytes)) ++st.core->dropped;
+        if (!st.net->send_parts(st.core->id(), d.to, d.frame)) ++st.core->dropped;
       },
       [=](stop_atom) { self->state.stopping = true; },
   };

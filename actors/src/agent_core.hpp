@@ -78,7 +78,7 @@ class agent_core {
     if (run_.rounds_done) run_.rounds_done->fetch_add(1, std::memory_order_relaxed);
   }
 
-  std::vector<protocols::frame> take_outgoing() { return alg_->take_outgoing(); }
+  std::vector<protocols::outgoing_frame> take_outgoing() { return alg_->take_outgoing(); }
   // A frame from the wire (already decoded).
   void receive(protocols::frame f) { alg_->receive(std::move(f)); }
   // The protocol's answer to "what am I waiting for?" (algorithm.hpp).

@@ -23,10 +23,10 @@ using report_atom = caf::atom_constant<caf::atom("report")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using remote_atom = caf::atom_constant<caf::atom("remote")>;
 
-// A frame that leaves later (fault delay): the bytes, shared by its copies.
+// A frame that leaves later (fault delay); its payload is shared by its copies.
 struct delayed_frame {
   std::int64_t to = 0;
-  std::shared_ptr<const std::vector<std::byte>> bytes;
+  frame_parts frame;
 };
 
 // An agent's evaluation report: metrics and a copy of its (de-biased) model.

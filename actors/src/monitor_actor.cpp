@@ -80,7 +80,7 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
   return {
       [=](remote_atom, const wire_bytes& w) {
         // From an agent in another process (remote.hpp); anything else is dropped.
-        auto m = decode_remote(w.bytes);
+        auto m = decode_remote(decode(w));
         if (!m || m->over) return;
         if (m->finished)
           self->send(self, finished_atom::value, m->report.metrics.agent);

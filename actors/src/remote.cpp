@@ -67,8 +67,7 @@ std::vector<std::byte> encode_over(std::int64_t monitor_id, std::int64_t relay_i
   return control(monitor_id, relay_id, 0, protocols::record_payload({{"over", 1.0}}, {}));
 }
 
-std::optional<remote_message> decode_remote(std::span<const std::byte> bytes) {
-  auto f = protocols::decode(bytes);
+std::optional<remote_message> decode_remote(common::result<protocols::frame> f) {
   if (!f || f->header.kind != protocols::message_kind::control ||
       f->body.encoding != protocols::payload_encoding::record)
     return std::nullopt;
@@ -116,7 +115,7 @@ caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, std::shared_pt
       },
       [=](remote_atom, const wire_bytes& w) {
         // Only the monitor's "over" is for the relay; anything else is dropped.
-        const auto m = decode_remote(w.bytes);
+        const auto m = decode_remote(decode(w));
         if (m && m->over && self->state.args->on_over) self->state.args->on_over();
       },
   };

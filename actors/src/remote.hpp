@@ -25,7 +25,10 @@ struct remote_message {
   bool over = false;
   agent_report report;  // a report; for finished only metrics.agent
 };
-std::optional<remote_message> decode_remote(std::span<const std::byte> bytes);
+std::optional<remote_message> decode_remote(common::result<protocols::frame> decoded);
+inline std::optional<remote_message> decode_remote(std::span<const std::byte> bytes) {
+  return decode_remote(protocols::decode(bytes));
+}
 
 // In a process other than 0: the agents' "monitor", forwarding to process 0,
 // and the receiver of the monitor's "over".

@@ -2,10 +2,12 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "murmur/actors/transport.hpp"
 
@@ -40,7 +42,7 @@ class zmq_transport final : public transport {
     return {};
   }
 
-  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> bytes) override {
+  bool send_parts(std::int64_t from, std::int64_t to, frame_parts frame) override {
     auto& links = links_[static_cast<std::size_t>(from)];
     auto it = links.find(to);
     if (it == links.end()) {
@@ -59,13 +61,19 @@ class zmq_transport final : public transport {
         return false;
       }
     }
-    // Zero copy: ZeroMQ frees the vector when it has sent it.
-    auto* owned = new std::vector<std::byte>(std::move(bytes));
-    zmq::message_t msg(
-        owned->data(), owned->size(), [](void*, void* hint) { delete static_cast<std::vector<std::byte>*>(hint); },
-        owned);
-    const auto sent = it->second.send(msg, zmq::send_flags::dontwait);
-    return sent.has_value();  // if not sent, msg's destructor frees the vector
+    // The header is copied (56 bytes); the payload is not: ZeroMQ drops its
+    // reference to the owner when it has sent it. A multipart message is
+    // queued whole or not at all.
+    zmq::message_t head(frame.header.data(), frame.header.size());
+    zmq::message_t body;
+    if (!frame.payload.empty()) {
+      auto* owner = new std::shared_ptr<const void>(std::move(frame.owner));
+      body = zmq::message_t(
+          const_cast<std::byte*>(frame.payload.data()), frame.payload.size(),
+          [](void*, void* hint) { delete static_cast<std::shared_ptr<const void>*>(hint); }, owner);
+    }
+    if (!it->second.send(head, zmq::send_flags::dontwait | zmq::send_flags::sndmore)) return false;
+    return it->second.send(body, zmq::send_flags::dontwait).has_value();
   }
 
   void close() override {
@@ -86,18 +94,28 @@ class zmq_transport final : public transport {
       zmq::poll(items, 1, std::chrono::milliseconds(50));
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       for (;;) {
-        auto msg = std::make_shared<zmq::message_t>();
-        if (!pull_.recv(*msg, zmq::recv_flags::dontwait)) break;
+        auto parts = std::make_shared<std::vector<zmq::message_t>>();
+        if (!zmq::recv_multipart(pull_, std::back_inserter(*parts), zmq::recv_flags::dontwait)) break;
+        // One part (a whole frame, as a foreign sender might send) or two
+        // (header, payload); more is not a frame.
+        if (parts->size() > 2) {
+          ++misrouted_;
+          continue;
+        }
+        const auto span_of = [](const zmq::message_t& m) {
+          return std::span<const std::byte>(static_cast<const std::byte*>(m.data()), m.size());
+        };
+        wire_bytes w{parts, span_of((*parts)[0]),
+                     parts->size() == 2 ? span_of((*parts)[1]) : std::span<const std::byte>()};
         // Routing reads only the receiver (codec.hpp's wire_header);
         // everything else is the agent's decoder's business.
-        const std::span<const std::byte> bytes(static_cast<const std::byte*>(msg->data()), msg->size());
-        const auto receiver = protocols::peek_receiver(bytes);
+        const auto receiver = protocols::peek_receiver(w.bytes);
         if (!receiver || *receiver >= static_cast<std::uint64_t>(agents_ + net_.processes) ||
             home_of(*receiver) != rank_) {
           ++misrouted_;
           continue;
         }
-        deliver_(*receiver, {std::move(msg), bytes});
+        deliver_(*receiver, std::move(w));
       }
     }
   }
@@ -118,6 +136,20 @@ class zmq_transport final : public transport {
 };
 
 }  // namespace
+
+common::result<protocols::frame> decode(const wire_bytes& w) {
+  if (w.payload.empty()) return protocols::decode(w.bytes);
+  return protocols::decode(w.bytes, w.payload);
+}
+
+frame_parts split_frame(std::vector<std::byte> whole) {
+  frame_parts f{};
+  std::copy_n(whole.begin(), f.header.size(), f.header.begin());
+  auto owner = std::make_shared<const std::vector<std::byte>>(std::move(whole));
+  f.payload = std::span<const std::byte>(*owner).subspan(f.header.size());
+  f.owner = std::move(owner);
+  return f;
+}
 
 std::string endpoint(const network_settings& net, const std::string& run_id, std::int64_t rank) {
   switch (net.transport) {

@@ -60,7 +60,7 @@ void algorithm::complete(double loss) {
   started_ = false;
 }
 
-std::vector<frame> algorithm::take_outgoing() { return std::exchange(outgoing_, {}); }
+std::vector<outgoing_frame> algorithm::take_outgoing() { return std::exchange(outgoing_, {}); }
 
 void algorithm::receive(frame message) {
   ++counters_.messages_received;
@@ -98,16 +98,20 @@ std::optional<std::uint64_t> algorithm::latest_round_of(std::int64_t peer) const
 
 void algorithm::send(std::int64_t peer, message_kind kind, payload body, double scalar,
                      std::optional<std::uint64_t> round) {
-  frame f{.header = {.kind = kind,
-                     .sender = static_cast<std::uint32_t>(self_),
-                     .receiver = static_cast<std::uint32_t>(peer),
-                     .round = round.value_or(plan_.round),
-                     .sequence = ++sequence_,
-                     .push_sum_weight = scalar},
-          .body = std::move(body)};
+  send(peer, kind, std::make_shared<const payload>(std::move(body)), scalar, round);
+}
+
+void algorithm::send(std::int64_t peer, message_kind kind, std::shared_ptr<const payload> body, double scalar,
+                     std::optional<std::uint64_t> round) {
   ++counters_.messages_sent;
-  counters_.bytes_sent += frame_bytes(f.body);
-  outgoing_.push_back(std::move(f));
+  counters_.bytes_sent += frame_bytes(*body);
+  outgoing_.push_back({.header = {.kind = kind,
+                                  .sender = static_cast<std::uint32_t>(self_),
+                                  .receiver = static_cast<std::uint32_t>(peer),
+                                  .round = round.value_or(plan_.round),
+                                  .sequence = ++sequence_,
+                                  .push_sum_weight = scalar},
+                       .body = std::move(body)});
 }
 
 std::vector<std::int64_t> algorithm::in_peers() const {

@@ -38,9 +38,9 @@ class choco final : public detail::with_sgd<choco_options> {
     auto x = params();
     std::vector<float> diff(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) diff[i] = x[i] - x_hat_[i];
-    const payload q = compress_(diff, gen());
-    q.add_to(std::span<float>(x_hat_));
-    q.add_to(std::span<double>(s_), plan().self_weight);
+    const auto q = std::make_shared<const payload>(compress_(diff, gen()));
+    q->add_to(std::span<float>(x_hat_));
+    q->add_to(std::span<double>(s_), plan().self_weight);
     for (const auto& pw : plan().out) send(pw.peer, message_kind::update, q);
     heard_.clear();
   }

@@ -57,10 +57,8 @@ void put_at(std::span<std::byte> b, std::size_t at, T v) {
 
 #define MURMUR_AT(field) offsetof(wire_header, field)
 
-std::vector<std::byte> header_bytes(const frame_header& h, const payload& body, std::uint32_t payload_length) {
-  std::vector<std::byte> out(frame_header_size);
-  out.reserve(frame_header_size + payload_length);
-  const std::span<std::byte> b(out);
+void put_header(std::span<std::byte> b, const frame_header& h, payload_encoding encoding, std::uint32_t dimension,
+                std::uint32_t payload_length) {
   put_at(b, MURMUR_AT(magic), frame_magic);
   put_at(b, MURMUR_AT(version), frame_version);
   put_at(b, MURMUR_AT(kind), static_cast<std::uint16_t>(h.kind));
@@ -69,17 +67,11 @@ std::vector<std::byte> header_bytes(const frame_header& h, const payload& body, 
   put_at(b, MURMUR_AT(round), h.round);
   put_at(b, MURMUR_AT(sequence), h.sequence);
   put_at(b, MURMUR_AT(push_sum_weight), h.push_sum_weight);
-  put_at(b, MURMUR_AT(encoding), static_cast<std::uint16_t>(body.encoding));
+  put_at(b, MURMUR_AT(encoding), static_cast<std::uint16_t>(encoding));
   put_at(b, MURMUR_AT(reserved), std::uint16_t{0});
   put_at(b, MURMUR_AT(payload_length), payload_length);
-  put_at(b, MURMUR_AT(dimension), body.dimension);
-  put_at(b, MURMUR_AT(checksum), std::uint32_t{0});  // filled in by seal()
-  return out;
-}
-
-void seal(std::vector<std::byte>& frame) {
-  const std::uint32_t c = crc(frame);  // checksum field is still zero
-  put_at(std::span<std::byte>(frame), MURMUR_AT(checksum), c);
+  put_at(b, MURMUR_AT(dimension), dimension);
+  put_at(b, MURMUR_AT(checksum), std::uint32_t{0});  // filled in once the payload's CRC is known
 }
 
 common::error reject(const std::string& why) { return make_error(errc::corrupt, "frame rejected: " + why); }
@@ -164,11 +156,34 @@ void put_payload(writer& w, const payload& p) {
 
 }  // namespace
 
-std::vector<std::byte> encode(const frame& f) {
-  auto out = header_bytes(f.header, f.body, static_cast<std::uint32_t>(f.body.wire_bytes()));
+std::vector<std::byte> encode(const frame& f) { return encode(f.header, f.body); }
+
+std::vector<std::byte> encode(const frame_header& header, const payload& body) {
+  const auto length = body.wire_bytes();
+  std::vector<std::byte> out(frame_header_size);
+  out.reserve(frame_header_size + length);
+  put_header(out, header, body.encoding, body.dimension, static_cast<std::uint32_t>(length));
   writer w{out};
-  put_payload(w, f.body);
-  seal(out);
+  put_payload(w, body);
+  put_at(std::span<std::byte>(out), MURMUR_AT(checksum), crc(out));  // the checksum field is still zero
+  return out;
+}
+
+encoded_payload encode_payload(const payload& body) {
+  encoded_payload e{.encoding = body.encoding, .dimension = body.dimension};
+  e.bytes.reserve(body.wire_bytes());
+  writer w{e.bytes};
+  put_payload(w, body);
+  e.crc = crc(e.bytes);
+  return e;
+}
+
+header_bytes encode_header(const frame_header& header, const encoded_payload& body) {
+  header_bytes out{};
+  put_header(out, header, body.encoding, body.dimension, static_cast<std::uint32_t>(body.bytes.size()));
+  const auto head = crc(out);
+  put_at(std::span<std::byte>(out), MURMUR_AT(checksum),
+         static_cast<std::uint32_t>(crc32_combine(head, body.crc, static_cast<z_off_t>(body.bytes.size()))));
   return out;
 }
 
@@ -346,6 +361,13 @@ common::status get_body(std::span<const std::byte> b, payload& p) {
 common::result<frame> decode(std::span<const std::byte> bytes, const decode_limits& limits) {
   if (bytes.size() < frame_header_size)
     return reject("truncated: " + std::to_string(bytes.size()) + " bytes, the header alone is 56");
+  return decode(bytes.first(frame_header_size), bytes.subspan(frame_header_size), limits);
+}
+
+common::result<frame> decode(std::span<const std::byte> bytes, std::span<const std::byte> body,
+                             const decode_limits& limits) {
+  if (bytes.size() != frame_header_size)
+    return reject("header part of " + std::to_string(bytes.size()) + " bytes, not 56");
   if (get<std::uint32_t>(bytes, MURMUR_AT(magic)) != frame_magic) return reject("bad magic number");
   const auto version = get<std::uint16_t>(bytes, MURMUR_AT(version));
   if (version != frame_version) return reject("unknown version " + std::to_string(version));
@@ -369,17 +391,17 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
   if (f.body.dimension > limits.max_dimension)
     return reject("oversized: dimension " + std::to_string(f.body.dimension) + " exceeds " +
                   std::to_string(limits.max_dimension));
-  if (bytes.size() != frame_header_size + std::size_t{length})
-    return reject("payload length " + std::to_string(length) + " does not match the " +
-                  std::to_string(bytes.size() - frame_header_size) + " bytes after the header");
+  if (body.size() != std::size_t{length})
+    return reject("payload length " + std::to_string(length) + " does not match the " + std::to_string(body.size()) +
+                  " bytes after the header");
   // Checksum over the header with the checksum field zero, then the payload.
   std::byte head[frame_header_size];
   std::memcpy(head, bytes.data(), frame_header_size);
   std::memset(head + MURMUR_AT(checksum), 0, sizeof(wire_header::checksum));
-  const auto actual = crc(bytes.subspan(frame_header_size), crc(std::span<const std::byte>(head, frame_header_size)));
+  const auto actual = crc(body, crc(std::span<const std::byte>(head, frame_header_size)));
   if (actual != checksum) return reject("bad checksum");
   if (!std::isfinite(h.push_sum_weight)) return reject("non-finite push-sum weight");
-  if (auto ok = get_body(bytes.subspan(frame_header_size), f.body); !ok) return ok.err();
+  if (auto ok = get_body(body, f.body); !ok) return ok.err();
   return f;
 }
 

@@ -37,8 +37,8 @@ class dsgd : public algorithm {
 
   void on_start(const request& r) override {
     if (r.kind != step_kind::exchange) return;
-    for (const auto& [peer, weight] : plan().out)
-      send(peer, message_kind::model, dense_payload(params(), options_.wire));
+    const auto body = std::make_shared<const payload>(dense_payload(params(), options_.wire));
+    for (const auto& [peer, weight] : plan().out) send(peer, message_kind::model, body);
   }
 
   void on_finish(const request& r) override {

@@ -35,7 +35,8 @@ class gradient_tracking final : public detail::with_sgd<gradient_tracking_option
     const auto x = params();
     std::copy(x.begin(), x.end(), both_.begin());
     std::copy(y_.begin(), y_.end(), both_.begin() + static_cast<std::ptrdiff_t>(x.size()));
-    for (const auto& pw : plan().out) send(pw.peer, message_kind::model, dense_payload(both_));
+    const auto body = std::make_shared<const payload>(dense_payload(both_));
+    for (const auto& pw : plan().out) send(pw.peer, message_kind::model, body);
   }
 
   void on_finish(const request& r) override {

@@ -44,7 +44,8 @@ class gut final : public detail::with_sgd<gut_options> {
     if (r.kind != step_kind::exchange) return;
     u_.resize(x_.size());
     for (std::size_t i = 0; i < x_.size(); ++i) u_[i] = x_[i] - x_hat_[i];
-    for (const auto& pw : plan().out) send(pw.peer, message_kind::update, dense_payload(u_));
+    const auto body = std::make_shared<const payload>(dense_payload(u_));
+    for (const auto& pw : plan().out) send(pw.peer, message_kind::update, body);
   }
 
   void on_finish(const request& r) override {

@@ -18,7 +18,9 @@ class held_transport final : public transport {
     std::int64_t from, to;
     std::vector<std::byte> bytes;
   };
-  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> bytes) override {
+  bool send_parts(std::int64_t from, std::int64_t to, frame_parts frame) override {
+    std::vector<std::byte> bytes(frame.header.begin(), frame.header.end());
+    bytes.insert(bytes.end(), frame.payload.begin(), frame.payload.end());
     frames.push_back({from, to, std::move(bytes)});
     return true;
   }

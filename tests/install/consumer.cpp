@@ -35,7 +35,7 @@ int main() {
       if (all_done) break;
       for (auto& a : agents)
         for (auto& f : a->take_outgoing())
-          agents[f.header.receiver]->receive(std::move(*protocols::decode(protocols::encode(f))));
+          agents[f.header.receiver]->receive(std::move(*protocols::decode(protocols::encode(f.header, *f.body))));
       for (auto& a : agents)
         if (a->next().kind == protocols::step_kind::exchange) a->complete();
     }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -258,4 +259,46 @@ TEST_CASE("record frames carry named fields and f32 values, and bad ones are rej
   CHECK_THAT(rejected(record_payload({{"a", 1.0}, {"a", 2.0}}, {})), Catch::Contains("'a' twice"));
   CHECK_THAT(rejected(record_payload({{"a", std::nan("")}}, {})), Catch::Contains("not finite"));
   CHECK_THAT(rejected(record_payload({{"", 1.0}}, {})), Catch::Contains("name of 0 bytes"));
+}
+
+TEST_CASE("a payload encoded once and a header per receiver make exactly encode()'s frames", "[protocols][codec]") {
+  const auto values = sample_values(1001);
+  common::rng gen(3);
+  std::vector<payload> payloads{dense_payload(values),
+                                dense_payload(values, payload_encoding::dense_bf16),
+                                sparse_payload(1001, {2, 40, 999}, {1.f, -2.f, 3.f}),
+                                compressor({.kind = compressor_kind::sign}, {1001})(values, gen),
+                                record_payload({{"report", 1.0}, {"round", 7.0}}, values),
+                                dense_payload({})};
+  for (const auto& p : payloads) {
+    INFO("encoding " << static_cast<int>(p.encoding));
+    const auto body = encode_payload(p);
+    for (std::uint32_t receiver : {1u, 5u, 1u << 20}) {
+      auto h = sample_header();
+      h.receiver = receiver;
+      const auto head = encode_header(h, body);
+      // Header then payload is encode()'s frame: the combined CRC is the whole frame's.
+      const auto whole = encode(h, p);
+      REQUIRE(whole.size() == head.size() + body.bytes.size());
+      CHECK(std::equal(head.begin(), head.end(), whole.begin()));
+      CHECK(std::equal(body.bytes.begin(), body.bytes.end(), whole.begin() + 56));
+      auto f = decode(head, body.bytes);
+      REQUIRE(f.ok());
+      CHECK(f->header.receiver == receiver);
+      CHECK(f->body.dense() == p.dense());
+    }
+  }
+}
+
+TEST_CASE("a two-part frame is checked like a whole one", "[protocols][codec]") {
+  const auto body = encode_payload(dense_payload(sample_values(16)));
+  const auto head = encode_header(sample_header(), body);
+  auto flipped = body.bytes;
+  flipped[5] ^= std::byte{1};
+  CHECK(decode(head, flipped).err().message == "frame rejected: bad checksum");
+  const std::vector<std::byte> short_head(head.begin(), head.begin() + 40);
+  CHECK(decode(short_head, body.bytes).err().message == "frame rejected: header part of 40 bytes, not 56");
+  const std::span<const std::byte> cut(body.bytes.data(), body.bytes.size() - 4);
+  CHECK(decode(head, cut).err().message ==
+        "frame rejected: payload length 64 does not match the 60 bytes after the header");
 }

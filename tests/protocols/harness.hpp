@@ -219,8 +219,8 @@ class network {
     for (int pass = 0; pass < 8; ++pass) {
       for (std::int64_t i = 0; i < size(); ++i) {
         for (auto& f : algs_[i]->take_outgoing()) {
-          const auto bytes = protocols::encode(f);
-          if (bytes.size() != protocols::frame_bytes(f.body)) FAIL("a frame's size differs from what it reports");
+          const auto bytes = protocols::encode(f.header, *f.body);
+          if (bytes.size() != protocols::frame_bytes(*f.body)) FAIL("a frame's size differs from what it reports");
           if (gen_.uniform() < faults_.drop) {
             ++dropped;
             continue;

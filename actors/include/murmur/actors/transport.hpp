@@ -4,8 +4,11 @@
 // socket per process (inproc, ipc or tcp) and gives every link (sender,
 // receiver) its own PUSH socket with a bounded queue: a send never blocks,
 // and a frame that finds its link's queue full is dropped and reported, as a
-// congested link would. Payloads are handed to ZeroMQ without a copy and
-// delivered without one (the receiver gets the ZeroMQ message itself).
+// congested link would. A frame travels as a two-part ZeroMQ message: its
+// own 56-byte header, then a payload that frames to other receivers share
+// (a model sent to k peers is encoded once and never copied). Payloads are
+// handed to ZeroMQ without a copy and delivered without one (the receiver
+// gets the ZeroMQ messages themselves).
 
 #include <cstddef>
 #include <cstdint>
@@ -17,22 +20,41 @@
 
 #include "murmur/actors/settings.hpp"
 #include "murmur/common/result.hpp"
+#include "murmur/protocols/codec.hpp"
 
 namespace murmur::actors {
 
-// Received bytes and whatever owns them.
+// Received bytes and whatever owns them: a whole frame in `bytes`, or (a
+// two-part message) its header in `bytes` and its payload in `payload`.
 struct wire_bytes {
   std::shared_ptr<const void> owner;
   std::span<const std::byte> bytes;
+  std::span<const std::byte> payload;
 };
+// The frame in `w`, checked by the codec.
+common::result<protocols::frame> decode(const wire_bytes& w);
+
+// A frame to send: its header, and a payload that `owner` keeps alive (and
+// other frames may share).
+struct frame_parts {
+  protocols::header_bytes header;
+  std::shared_ptr<const void> owner;
+  std::span<const std::byte> payload;
+};
+// A whole encoded frame as parts (no copy of the payload).
+frame_parts split_frame(std::vector<std::byte> whole);
 
 class transport {
  public:
   virtual ~transport() = default;
-  // Queues `bytes` on the link from -> to. False: the link's queue is full
+  // Queues the frame on the link from -> to. False: the link's queue is full
   // and the frame was dropped. Thread: only agent `from`'s actor sends on
   // its links, one call at a time.
-  virtual bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> bytes) = 0;
+  virtual bool send_parts(std::int64_t from, std::int64_t to, frame_parts frame) = 0;
+  // The same for a whole encoded frame. REQUIRES: at least a header's bytes.
+  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> whole) {
+    return send_parts(from, to, split_frame(std::move(whole)));
+  }
   // Stops the receive side and closes every socket. REQUIRES: no send in flight.
   virtual void close() = 0;
   // Frames that arrived for an agent not in this process, or too short to name one.

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -120,6 +121,14 @@ struct agent_context {
   std::uint64_t seed = 0;
 };
 
+// A message on its way out: its header and a payload that the messages of
+// this round to other peers may share (the runtime encodes a shared payload
+// once; see codec.hpp's encoded_payload).
+struct outgoing_frame {
+  frame_header header;
+  std::shared_ptr<const payload> body;
+};
+
 class algorithm {
  public:
   // REQUIRES: params.size() == grads.size(); tensor_sizes sum to params.size();
@@ -138,7 +147,7 @@ class algorithm {
   // The current step is finished. `loss` is the batch loss for `gradient`.
   void complete(double loss = 0);
 
-  std::vector<frame> take_outgoing();
+  std::vector<outgoing_frame> take_outgoing();
   void receive(frame message);
 
   // What the runtime waits for, asked rather than tracked by the runtime:
@@ -183,6 +192,9 @@ class algorithm {
   // round: this round unless `round` says otherwise, as for a reply).
   void send(std::int64_t peer, message_kind kind, payload body, double scalar = 1.0,
             std::optional<std::uint64_t> round = std::nullopt);
+  // The same payload to several peers: queued once, encoded once.
+  void send(std::int64_t peer, message_kind kind, std::shared_ptr<const payload> body, double scalar = 1.0,
+            std::optional<std::uint64_t> round = std::nullopt);
   std::span<const float> grads() const { return grads_; }
   // This round's in-neighbours (the peers an exchange of the plan awaits).
   std::vector<std::int64_t> in_peers() const;
@@ -203,7 +215,7 @@ class algorithm {
   std::vector<request> steps_;
   std::size_t step_ = 0;
   bool started_ = false;
-  std::vector<frame> outgoing_;
+  std::vector<outgoing_frame> outgoing_;
   std::uint64_t sequence_ = 0;
   // Who was heard from: (round, kind) -> senders, for rounds from the
   // current one on (older ones are dropped each round); newest round per peer.

@@ -12,6 +12,7 @@
 // (encoding and dimension belong to the payload)
 // checksum u32 (CRC-32 of the header with this field zero, then the payload).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -70,6 +71,21 @@ struct decode_limits {
 };
 
 std::vector<std::byte> encode(const frame& f);
+std::vector<std::byte> encode(const frame_header& header, const payload& body);
+
+// A frame in two parts, for a payload sent to several receivers: the payload
+// is encoded (and its CRC taken) once, and each receiver's header is written
+// with the checksum joined by zlib's crc32_combine. The header's bytes then
+// the payload's are exactly encode()'s frame.
+struct encoded_payload {
+  std::vector<std::byte> bytes;
+  payload_encoding encoding = payload_encoding::dense_f32;
+  std::uint32_t dimension = 0;
+  std::uint32_t crc = 0;  // CRC-32 of `bytes` alone
+};
+using header_bytes = std::array<std::byte, frame_header_size>;
+encoded_payload encode_payload(const payload& body);
+header_bytes encode_header(const frame_header& header, const encoded_payload& body);
 // Shorthands for the two common payloads.
 std::vector<std::byte> encode_dense(frame_header header, std::span<const float> values,
                                     payload_encoding encoding = payload_encoding::dense_f32);
@@ -78,6 +94,10 @@ std::vector<std::byte> encode_sparse(frame_header header, std::uint32_t dimensio
                                      std::span<const std::uint32_t> indices, std::span<const float> values);
 
 common::result<frame> decode(std::span<const std::byte> bytes, const decode_limits& limits = {});
+// The same for a frame received in two parts (a multipart message): the 56
+// header bytes and the payload.
+common::result<frame> decode(std::span<const std::byte> header, std::span<const std::byte> body,
+                             const decode_limits& limits = {});
 
 // The receiver field of a frame's header, without decoding or checking the
 // rest; nullopt when the bytes are too short to hold it.
