@@ -3,7 +3,9 @@
 // process. Raw: zero-copy zmq_msg sends of prepared buffers, a receiving
 // thread counting bytes. murmur: transport::send of prepared frames (moved
 // in, handed to ZeroMQ without a copy), delivered to a callback on the
-// transport's receive thread. Medians of 5 repetitions; nothing may drop.
+// transport's receive thread, each frame in one part (transport::send) and
+// as header + payload parts (send_parts, as agents send). Medians of 5
+// repetitions; nothing may drop.
 //
 // Usage: murmur_bench_transport [frame_bytes = 1048576] [frames = 2000]
 
@@ -60,7 +62,7 @@ double raw_zmq(const std::string& endpoint, std::size_t bytes, int frames) {
   return static_cast<double>(got) / s / 1e9;
 }
 
-double murmur_transport(actors::transport_kind kind, int port, std::size_t bytes, int frames) {
+double murmur_transport(actors::transport_kind kind, int port, std::size_t bytes, int frames, bool parts) {
   actors::network_settings net{.transport = kind, .base_port = port, .queue = 1 << 20};
   std::atomic<std::size_t> got{0};
   std::atomic<int> count{0};
@@ -80,9 +82,15 @@ double murmur_transport(actors::transport_kind kind, int port, std::size_t bytes
     f[12] = std::byte{1};  // receiver id 1 at bytes 12-15 of the header
     f[13] = f[14] = f[15] = std::byte{0};
   }
+  std::vector<actors::frame_parts> split;
+  if (parts)
+    for (auto& f : prepared) split.push_back(actors::split_frame(std::move(f)));
   int dropped = 0;
   const auto start = clock_type::now();
-  for (auto& f : prepared) dropped += !(*t)->send(0, 1, std::move(f));
+  if (parts)
+    for (auto& f : split) dropped += !(*t)->send_parts(0, 1, std::move(f));
+  else
+    for (auto& f : prepared) dropped += !(*t)->send(0, 1, std::move(f));
   while (count + dropped < frames) std::this_thread::yield();
   const double s = std::chrono::duration<double>(clock_type::now() - start).count();
   (*t)->close();
@@ -96,18 +104,20 @@ int main(int argc, char** argv) {
   const std::size_t bytes = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : (1u << 20);
   const int frames = argc > 2 ? std::atoi(argv[2]) : 2000;
   std::printf("frames of %zu bytes, %d per repetition, median of 5 (GB/s)\n", bytes, frames);
-  std::printf("%-8s %10s %10s %8s\n", "socket", "raw ZeroMQ", "murmur", "ratio");
+  std::printf("%-8s %10s %10s %8s %10s %8s\n", "socket", "raw ZeroMQ", "murmur", "ratio", "2-part", "ratio");
   int port = 31000;
   for (auto kind : {actors::transport_kind::inproc, actors::transport_kind::tcp}) {
-    std::vector<double> raw, ours;
+    std::vector<double> raw, ours, two;
     for (int r = 0; r < 5; ++r) {
       ++port;
       const auto ep = kind == actors::transport_kind::inproc ? "inproc://raw" + std::to_string(port)
                                                              : "tcp://127.0.0.1:" + std::to_string(port + 1000);
       raw.push_back(raw_zmq(ep, bytes, frames));
-      ours.push_back(murmur_transport(kind, port, bytes, frames));
+      ours.push_back(murmur_transport(kind, port, bytes, frames, false));
+      two.push_back(murmur_transport(kind, port + 2000, bytes, frames, true));
     }
-    const double a = median(raw), b = median(ours);
-    std::printf("%-8s %10.2f %10.2f %7.2fx\n", kind == actors::transport_kind::inproc ? "inproc" : "tcp", a, b, b / a);
+    const double a = median(raw), b = median(ours), c = median(two);
+    std::printf("%-8s %10.2f %10.2f %7.2fx %10.2f %7.2fx\n", kind == actors::transport_kind::inproc ? "inproc" : "tcp",
+                a, b, b / a, c, c / a);
   }
 }

@@ -2,17 +2,20 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <zmq.hpp>
-#include <zmq_addon.hpp>
 
 #include "murmur/actors/transport.hpp"
 
 namespace murmur::actors {
 namespace {
+
+// The parts of one received message, owned together.
+struct received {
+  zmq::message_t head, body;
+};
 
 class zmq_transport final : public transport {
  public:
@@ -43,6 +46,49 @@ class zmq_transport final : public transport {
   }
 
   bool send_parts(std::int64_t from, std::int64_t to, frame_parts frame) override {
+    auto* link = link_of(from, to);
+    if (!link) return false;
+    // The header is copied (56 bytes); the payload is not: ZeroMQ drops its
+    // reference to the owner when it has sent it. A multipart message is
+    // queued whole or not at all.
+    zmq::message_t head(frame.header.data(), frame.header.size());
+    zmq::message_t body;
+    if (!frame.payload.empty()) {
+      auto* owner = new std::shared_ptr<const void>(std::move(frame.owner));
+      body = zmq::message_t(
+          const_cast<std::byte*>(frame.payload.data()), frame.payload.size(),
+          [](void*, void* hint) { delete static_cast<std::shared_ptr<const void>*>(hint); }, owner);
+    }
+    if (!link->send(head, zmq::send_flags::dontwait | zmq::send_flags::sndmore)) return false;
+    return link->send(body, zmq::send_flags::dontwait).has_value();
+  }
+
+  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> whole) override {
+    auto* link = link_of(from, to);
+    if (!link) return false;
+    // One part, zero copy: ZeroMQ frees the vector when it has sent it.
+    auto* owned = new std::vector<std::byte>(std::move(whole));
+    zmq::message_t msg(
+        owned->data(), owned->size(), [](void*, void* hint) { delete static_cast<std::vector<std::byte>*>(hint); },
+        owned);
+    return link->send(msg, zmq::send_flags::dontwait).has_value();  // if not sent, msg frees the vector
+  }
+
+  void close() override {
+    if (closed_.exchange(true)) return;
+    stop_ = true;
+    if (receiver_.joinable()) receiver_.join();
+    for (auto& links : links_) links.clear();
+    pull_.close();
+    ctx_.close();
+  }
+
+  std::uint64_t misrouted() const override { return misrouted_; }
+
+ private:
+  // The PUSH socket of link from -> to, opened on first use; null when no
+  // socket can be opened (said once).
+  zmq::socket_t* link_of(std::int64_t from, std::int64_t to) {
     auto& links = links_[static_cast<std::size_t>(from)];
     auto it = links.find(to);
     if (it == links.end()) {
@@ -58,55 +104,41 @@ class zmq_transport final : public transport {
         if (!warned_.exchange(true))
           std::fprintf(stderr, "murmur: warning: cannot open a link socket (%s); frames on such links are dropped\n",
                        e.what());
-        return false;
+        return nullptr;
       }
     }
-    // The header is copied (56 bytes); the payload is not: ZeroMQ drops its
-    // reference to the owner when it has sent it. A multipart message is
-    // queued whole or not at all.
-    zmq::message_t head(frame.header.data(), frame.header.size());
-    zmq::message_t body;
-    if (!frame.payload.empty()) {
-      auto* owner = new std::shared_ptr<const void>(std::move(frame.owner));
-      body = zmq::message_t(
-          const_cast<std::byte*>(frame.payload.data()), frame.payload.size(),
-          [](void*, void* hint) { delete static_cast<std::shared_ptr<const void>*>(hint); }, owner);
-    }
-    if (!it->second.send(head, zmq::send_flags::dontwait | zmq::send_flags::sndmore)) return false;
-    return it->second.send(body, zmq::send_flags::dontwait).has_value();
+    return &it->second;
   }
 
-  void close() override {
-    if (closed_.exchange(true)) return;
-    stop_ = true;
-    if (receiver_.joinable()) receiver_.join();
-    for (auto& links : links_) links.clear();
-    pull_.close();
-    ctx_.close();
-  }
-
-  std::uint64_t misrouted() const override { return misrouted_; }
-
- private:
   void receive_loop() {
     zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0}};
     while (!stop_) {
       zmq::poll(items, 1, std::chrono::milliseconds(50));
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       for (;;) {
-        auto parts = std::make_shared<std::vector<zmq::message_t>>();
-        if (!zmq::recv_multipart(pull_, std::back_inserter(*parts), zmq::recv_flags::dontwait)) break;
         // One part (a whole frame, as a foreign sender might send) or two
         // (header, payload); more is not a frame.
-        if (parts->size() > 2) {
+        auto parts = std::make_shared<received>();
+        if (!pull_.recv(parts->head, zmq::recv_flags::dontwait)) break;
+        bool two = false, extra = false;
+        if (parts->head.more()) {
+          (void)pull_.recv(parts->body);  // the rest of a multipart message is already here
+          two = true;
+          for (bool more = parts->body.more(); more;) {
+            zmq::message_t rest;
+            (void)pull_.recv(rest);
+            extra = true;
+            more = rest.more();
+          }
+        }
+        if (extra) {
           ++misrouted_;
           continue;
         }
         const auto span_of = [](const zmq::message_t& m) {
           return std::span<const std::byte>(static_cast<const std::byte*>(m.data()), m.size());
         };
-        wire_bytes w{parts, span_of((*parts)[0]),
-                     parts->size() == 2 ? span_of((*parts)[1]) : std::span<const std::byte>()};
+        wire_bytes w{parts, span_of(parts->head), two ? span_of(parts->body) : std::span<const std::byte>()};
         // Routing reads only the receiver (codec.hpp's wire_header);
         // everything else is the agent's decoder's business.
         const auto receiver = protocols::peek_receiver(w.bytes);

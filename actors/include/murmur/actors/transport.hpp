@@ -51,8 +51,9 @@ class transport {
   // and the frame was dropped. Thread: only agent `from`'s actor sends on
   // its links, one call at a time.
   virtual bool send_parts(std::int64_t from, std::int64_t to, frame_parts frame) = 0;
-  // The same for a whole encoded frame. REQUIRES: at least a header's bytes.
-  bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> whole) {
+  // The same for a whole encoded frame (reports, control frames, replies),
+  // which a transport may send as one part. REQUIRES: at least a header's bytes.
+  virtual bool send(std::int64_t from, std::int64_t to, std::vector<std::byte> whole) {
     return send_parts(from, to, split_frame(std::move(whole)));
   }
   // Stops the receive side and closes every socket. REQUIRES: no send in flight.
