@@ -36,7 +36,8 @@ algorithm::algorithm(agent_context context)
 void algorithm::begin_round(round_plan plan) {
   assert(step_ >= steps_.size() || steps_[step_].kind == step_kind::done);
   plan_ = std::move(plan);
-  heard_.erase(heard_.begin(), heard_.lower_bound({plan_.round, message_kind{}}));
+  const auto oldest = plan_.round >= dedup_window ? plan_.round - dedup_window : 0;
+  heard_.erase(heard_.begin(), heard_.lower_bound({oldest, message_kind{}}));
   steps_ = plan_steps();
   steps_.push_back({.kind = step_kind::done});
   step_ = 0;
@@ -71,10 +72,17 @@ void algorithm::receive(frame message) {
     return;
   }
   const auto sender = static_cast<std::int64_t>(message.header.sender);
-  // Rounds far ahead are not remembered (a bound on what a sender can make us keep).
+  // The one duplicate rule: each (sender, round, kind) once, for rounds from
+  // dedup_window back to `horizon` ahead. Older rounds are the algorithm's to
+  // judge (too old to tell from a duplicate); rounds far ahead are not
+  // remembered (a bound on what a sender can make us keep).
   constexpr std::uint64_t horizon = 1024;
-  if (message.header.round >= plan_.round && message.header.round < plan_.round + horizon)
-    heard_[{message.header.round, message.header.kind}].insert(sender);
+  const auto round = message.header.round;
+  if (round + dedup_window >= plan_.round && round < plan_.round + horizon &&
+      !heard_[{round, message.header.kind}].insert(sender).second) {
+    ++counters_.messages_ignored;
+    return;
+  }
   auto [it, fresh] = latest_.try_emplace(sender, message.header.round);
   if (!fresh) it->second = std::max(it->second, message.header.round);
   on_message(std::move(message));

@@ -59,9 +59,7 @@ class ccl final : public detail::neighbourhood {
     if (r.kind == step_kind::exchange && r.messages == message_kind::model) {
       mix_models(options_.gamma);
     } else if (r.kind == step_kind::exchange) {
-      for (auto peer : r.from)
-        if (!heard_.contains(peer)) ++stats().messages_missing;
-      heard_.clear();
+      stats().messages_missing += waiting_for().size();
       build_prototypes();
     } else if (r.kind == step_kind::gradient) {
       momentum_step(grads());
@@ -70,13 +68,11 @@ class ccl final : public detail::neighbourhood {
 
   void on_message(frame message) override {
     if (take_model(message)) return;
-    const auto sender = static_cast<std::int64_t>(message.header.sender);
     if (message.header.kind != message_kind::features || message.body.dimension != summary_size_ ||
-        message.header.round != plan().round || heard_.contains(sender) || !counts_valid(message.body)) {
+        message.header.round != plan().round || !counts_valid(message.body)) {
       ++stats().messages_ignored;
       return;
     }
-    heard_.insert(sender);
     accumulate(message.body.dense());
   }
 
@@ -108,7 +104,6 @@ class ccl final : public detail::neighbourhood {
   std::map<std::int64_t, std::vector<float>> outgoing_;  // summary made with x_j, for j
   std::vector<double> total_;
   std::vector<float> prototypes_;
-  std::set<std::int64_t> heard_;
 };
 
 }  // namespace

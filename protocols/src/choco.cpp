@@ -42,7 +42,6 @@ class choco final : public detail::with_sgd<choco_options> {
     q->add_to(std::span<float>(x_hat_));
     q->add_to(std::span<double>(s_), plan().self_weight);
     for (const auto& pw : plan().out) send(pw.peer, message_kind::update, q);
-    heard_.clear();
   }
 
   void on_finish(const request& r) override {
@@ -53,8 +52,7 @@ class choco final : public detail::with_sgd<choco_options> {
       if (options_.consensus_first) consensus();
       return;
     }
-    for (auto peer : r.from)
-      if (!heard_.contains(peer)) ++stats().messages_missing;
+    stats().messages_missing += waiting_for().size();
     if (!options_.consensus_first || plan().gossip_only) consensus();
   }
 
@@ -63,14 +61,16 @@ class choco final : public detail::with_sgd<choco_options> {
     const auto sender = static_cast<std::int64_t>(message.header.sender);
     const auto w = weights_.find(sender);
     if (message.header.kind != message_kind::update || message.body.dimension != params().size() ||
-        w == weights_.end() || !applied_.insert({message.header.round, sender}).second) {
+        w == weights_.end()) {
       ++stats().messages_ignored;
       return;
     }
+    if (message.header.round + dedup_window < plan().round) {
+      ++stats().messages_stale;  // too old to tell from a duplicate (the base drops those of newer rounds)
+      return;
+    }
     used_message_of(message.header.round);
-    if (message.header.round == plan().round) heard_.insert(sender);
     message.body.add_to(std::span<double>(s_), w->second);
-    while (applied_.size() > 4096) applied_.erase(applied_.begin());
   }
 
  private:
@@ -86,8 +86,6 @@ class choco final : public detail::with_sgd<choco_options> {
   std::vector<double> s_;
   std::vector<float> d_;
   std::map<std::int64_t, double> weights_;
-  std::set<std::pair<std::uint64_t, std::int64_t>> applied_;  // (round, sender)
-  std::set<std::int64_t> heard_;
 };
 
 }  // namespace

@@ -79,9 +79,7 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
     if (r.kind == step_kind::gradient) {
       local_step();
     } else {
-      for (const auto& peer : r.from)
-        if (!heard_from_.contains(peer)) ++stats().messages_missing;
-      heard_from_.clear();
+      stats().messages_missing += waiting_for().size();
       quiet_rounds_ = heard_ ? 0 : quiet_rounds_ + 1;
     }
     debias();
@@ -98,18 +96,16 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
       ++stats().messages_stale;  // too old to tell from a duplicate
       return;
     }
-    // Running sums: only a newer cumulative sum counts (duplicates and
-    // reordered ones add nothing); plain: each share once per (sender, round).
+    // Running sums: only a newer cumulative sum counts (reordered ones add
+    // nothing); plain: each share once per (sender, round), which the base's
+    // duplicate rule ensures.
     auto& last = last_sequence_[sender];
-    if (options_.running_sums ? message.header.sequence <= last
-                              : !seen_.insert({message.header.round, sender}).second) {
+    if (options_.running_sums && message.header.sequence <= last) {
       ++stats().messages_ignored;
       return;
     }
     last = std::max(last, message.header.sequence);
-    while (!seen_.empty() && seen_.begin()->first + dedup_window < plan().round) seen_.erase(seen_.begin());
     const double gamma = compressing() ? options_.gamma : 1.0;
-    if (message.header.round == plan().round) heard_from_.insert(sender);
     heard_ = true;
     used_message_of(message.header.round);
     if (options_.running_sums) {
@@ -180,8 +176,6 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
     for (std::size_t i = 0; i < z.size(); ++i) z[i] = static_cast<float>(x_[i] * inv);
   }
 
-  static constexpr std::uint64_t dedup_window = 64;  // rounds of (sender, round) remembered
-
   compressor compress_;
   std::vector<float> x_;
   double w_ = 1.0;
@@ -192,8 +186,6 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
   std::map<std::int64_t, std::vector<double>> sent_, received_;
   std::map<std::int64_t, double> sent_weight_, received_weight_;
   std::map<std::int64_t, std::uint64_t> last_sequence_;
-  std::set<std::pair<std::uint64_t, std::int64_t>> seen_;  // (round, sender)
-  std::set<std::int64_t> heard_from_;
   bool heard_ = false;
   std::int64_t quiet_rounds_ = 0;
 };

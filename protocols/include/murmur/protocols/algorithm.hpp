@@ -148,7 +148,10 @@ class algorithm {
   void complete(double loss = 0);
 
   std::vector<outgoing_frame> take_outgoing();
+  // Checks the receiver and drops a second copy of any (sender, round, kind)
+  // of the last dedup_window rounds (counted as ignored) before on_message.
   void receive(frame message);
+  static constexpr std::uint64_t dedup_window = 64;
 
   // What the runtime waits for, asked rather than tracked by the runtime:
   // the peers of the current exchange whose message of this round (and of
@@ -217,8 +220,8 @@ class algorithm {
   bool started_ = false;
   std::vector<outgoing_frame> outgoing_;
   std::uint64_t sequence_ = 0;
-  // Who was heard from: (round, kind) -> senders, for rounds from the
-  // current one on (older ones are dropped each round); newest round per peer.
+  // Who was heard from: (round, kind) -> senders, for rounds from
+  // dedup_window back on (older ones are dropped each round); newest round per peer.
   std::map<std::pair<std::uint64_t, message_kind>, std::set<std::int64_t>> heard_;
   std::map<std::int64_t, std::uint64_t> latest_;
   protocol_counters counters_;
