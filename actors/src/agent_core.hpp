@@ -46,6 +46,7 @@ struct agent_metrics {
   std::uint64_t messages_dropped = 0;   // by faults or a full queue
   std::uint64_t messages_rejected = 0;  // frames the decoder refused
   double compute_seconds = 0;
+  bool operator==(const agent_metrics&) const = default;
 };
 
 // The model of a run for a data set's sample shape and classes.

@@ -12,23 +12,35 @@ namespace {
 
 using self_ptr = caf::stateful_actor<monitor_state>*;
 
+// The fields every record has (one agent's, or "average").
+nlohmann::json record_json(nlohmann::json agent, const evaluation& e, std::uint64_t dropped, std::uint64_t rejected) {
+  return {{"agent", std::move(agent)},
+          {"round", e.round},
+          {"epoch", e.epoch},
+          {"wall_time_s", e.wall_time_s},
+          {"train_loss", e.train_loss},
+          {"consensus_distance", e.consensus_distance},
+          {"bytes_sent", e.bytes_sent},
+          {"messages_dropped", dropped},
+          {"messages_rejected", rejected}};
+}
+
 nlohmann::json agent_json(const agent_metrics& m, double wall, double consensus) {
   const auto& c = m.counters;
-  nlohmann::json j{{"agent", m.agent},
-                   {"round", m.round},
-                   {"epoch", m.epoch},
-                   {"wall_time_s", wall},
-                   {"train_loss", m.train_loss},
-                   {"consensus_distance", consensus},
-                   {"bytes_sent", c.bytes_sent},
-                   {"bytes_received", c.bytes_received},
-                   {"messages_sent", c.messages_sent},
-                   {"messages_received", c.messages_received},
-                   {"messages_missing", c.messages_missing},
-                   {"messages_dropped", m.messages_dropped},
-                   {"messages_rejected", m.messages_rejected},
-                   {"staleness_max", c.staleness_max},
-                   {"compute_seconds", m.compute_seconds}};
+  auto j = record_json(m.agent,
+                       {.round = m.round,
+                        .epoch = m.epoch,
+                        .wall_time_s = wall,
+                        .consensus_distance = consensus,
+                        .train_loss = m.train_loss,
+                        .bytes_sent = c.bytes_sent},
+                       m.messages_dropped, m.messages_rejected);
+  j["bytes_received"] = c.bytes_received;
+  j["messages_sent"] = c.messages_sent;
+  j["messages_received"] = c.messages_received;
+  j["messages_missing"] = c.messages_missing;
+  j["staleness_max"] = c.staleness_max;
+  j["compute_seconds"] = m.compute_seconds;
   j["test_accuracy"] = m.test_accuracy >= 0 ? nlohmann::json(m.test_accuracy) : nlohmann::json(nullptr);
   return j;
 }
@@ -41,31 +53,22 @@ void complete(self_ptr self, std::uint64_t round, std::span<const agent_report> 
   auto x = a.model->parameters();
   std::copy(s.average.begin(), s.average.end(), x.begin());
   const auto avg = self->state.evaluator->run(*a.model, *a.test);
-  const round_record rec{.round = round,
-                         .epoch = s.epoch,
-                         .wall_time_s = wall,
-                         .average_accuracy = avg.accuracy,
-                         .average_loss = avg.loss,
-                         .mean_agent_accuracy = s.mean_agent_accuracy,
-                         .consensus_distance = s.consensus_distance,
-                         .train_loss = s.train_loss,
-                         .bytes_sent = s.bytes_sent,
-                         .messages_dropped = s.messages_dropped,
-                         .messages_rejected = s.messages_rejected};
+  const evaluation rec{.round = round,
+                       .epoch = s.epoch,
+                       .wall_time_s = wall,
+                       .average_accuracy = avg.accuracy,
+                       .mean_agent_accuracy = s.mean_agent_accuracy,
+                       .consensus_distance = s.consensus_distance,
+                       .train_loss = s.train_loss,
+                       .bytes_sent = s.bytes_sent,
+                       .messages_dropped = s.messages_dropped,
+                       .messages_rejected = s.messages_rejected};
   if (a.metrics) {
     for (std::size_t i = 0; i < reports.size(); ++i)
       std::fprintf(a.metrics, "%s\n", agent_json(reports[i].metrics, wall, s.distance[i]).dump().c_str());
-    nlohmann::json j{{"agent", "average"},
-                     {"round", round},
-                     {"epoch", rec.epoch},
-                     {"wall_time_s", wall},
-                     {"train_loss", rec.train_loss},
-                     {"test_accuracy", avg.accuracy},
-                     {"test_loss", avg.loss},
-                     {"consensus_distance", rec.consensus_distance},
-                     {"bytes_sent", rec.bytes_sent},
-                     {"messages_dropped", rec.messages_dropped},
-                     {"messages_rejected", rec.messages_rejected}};
+    auto j = record_json("average", rec, rec.messages_dropped, rec.messages_rejected);
+    j["test_accuracy"] = avg.accuracy;
+    j["test_loss"] = avg.loss;
     std::fprintf(a.metrics, "%s\n", j.dump().c_str());
     std::fflush(a.metrics);
   }

@@ -12,19 +12,12 @@
 #include <memory>
 
 #include "messages.hpp"
+#include "murmur/actors/runtime.hpp"
 #include "murmur/common/clock.hpp"
 #include "murmur/nn/model.hpp"
 #include "murmur/nn/trainer.hpp"
 
 namespace murmur::actors {
-
-struct round_record {
-  std::uint64_t round = 0;
-  double epoch = 0, wall_time_s = 0;
-  double average_accuracy = 0, average_loss = 0, mean_agent_accuracy = -1, consensus_distance = 0;
-  double train_loss = 0;
-  std::uint64_t bytes_sent = 0, messages_dropped = 0, messages_rejected = 0;
-};
 
 struct monitor_args {
   std::int64_t agents = 0;
@@ -33,7 +26,7 @@ struct monitor_args {
   std::FILE* metrics = nullptr;  // JSON Lines
   const common::clock* clock = nullptr;
   double start_s = 0;
-  std::function<void(const round_record&)> on_record;  // progress and summary
+  std::function<void(const evaluation&)> on_record;  // progress and summary
   std::function<void()> on_finished;
 };
 

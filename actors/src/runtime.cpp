@@ -148,17 +148,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   margs->metrics = io.metrics;
   margs->clock = &clock;
   margs->start_s = start;
-  margs->on_record = [&](const round_record& r) {
-    evaluation e{.round = r.round,
-                 .epoch = r.epoch,
-                 .wall_time_s = r.wall_time_s,
-                 .average_accuracy = r.average_accuracy,
-                 .mean_agent_accuracy = r.mean_agent_accuracy,
-                 .consensus_distance = r.consensus_distance,
-                 .train_loss = r.train_loss,
-                 .bytes_sent = r.bytes_sent,
-                 .messages_dropped = r.messages_dropped,
-                 .messages_rejected = r.messages_rejected};
+  margs->on_record = [&](const evaluation& e) {
     {
       std::lock_guard lock(mu);
       summary.evaluations.push_back(e);

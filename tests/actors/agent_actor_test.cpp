@@ -80,9 +80,7 @@ struct fixture : test_coordinator_fixture<> {
     std::size_t n = 0;
     for (auto& f : frames) {
       if (!keep(f)) continue;
-      auto owned = std::make_shared<std::vector<std::byte>>(std::move(f.bytes));
-      const std::span<const std::byte> bytes(*owned);
-      caf::anon_send(agents[static_cast<std::size_t>(f.to)], frame_atom::value, wire_bytes{owned, bytes});
+      caf::anon_send(agents[static_cast<std::size_t>(f.to)], frame_atom::value, owned_wire(std::move(f.bytes)));
       ++n;
     }
     settle();

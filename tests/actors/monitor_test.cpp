@@ -84,7 +84,7 @@ struct monitor_fixture : test_coordinator_fixture<> {
     args->test = &test_;
     args->metrics = metrics_;
     args->clock = &clock_;
-    args->on_record = [this](const round_record& r) { records.push_back(r); };
+    args->on_record = [this](const evaluation& r) { records.push_back(r); };
     args->on_finished = [this] { ++finished; };
     monitor = sys.spawn(monitor_actor, args);
     sched.run();
@@ -93,8 +93,7 @@ struct monitor_fixture : test_coordinator_fixture<> {
 
   std::vector<float> model(float value) const { return std::vector<float>(dim_, value); }
   void remote(std::vector<std::byte> bytes) {
-    auto owned = std::make_shared<std::vector<std::byte>>(std::move(bytes));
-    caf::anon_send(monitor, remote_atom::value, wire_bytes{owned, std::span<const std::byte>(*owned)});
+    caf::anon_send(monitor, remote_atom::value, owned_wire(std::move(bytes)));
     sched.run();
   }
   std::vector<nlohmann::json> lines() {
@@ -112,7 +111,7 @@ struct monitor_fixture : test_coordinator_fixture<> {
   common::manual_clock clock_;
   std::size_t dim_ = 0;
   caf::actor monitor;
-  std::vector<round_record> records;
+  std::vector<evaluation> records;
   int finished = 0;
 };
 

@@ -29,6 +29,12 @@ class held_transport final : public transport {
   std::vector<sent_frame> frames;
 };
 
+// Received bytes as the transport hands them over: `bytes` owned by the message.
+inline wire_bytes owned_wire(std::vector<std::byte> bytes) {
+  auto owned = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+  return {owned, std::span<const std::byte>(*owned), {}};
+}
+
 // 64 random 4x4 one-channel images of two alternating classes, reproducible from `seed`.
 inline nn::dataset tiny_data(std::uint64_t seed) {
   nn::dataset d;

@@ -102,6 +102,7 @@ struct protocol_counters {
   std::uint64_t messages_stale = 0;    // arrived after their round and not used
   std::uint64_t messages_ignored = 0;  // duplicates, from non-neighbours, wrong dimension
   std::uint64_t staleness_max = 0;     // rounds between a used message's round and the round it was used in
+  bool operator==(const protocol_counters&) const = default;
 };
 
 // The averaging-rate schedule (ARS, ALGORITHMS.md §3.2): the consensus step
