@@ -73,7 +73,8 @@ void put_payload(writer& w, const payload& p) {
         // The wire is little-endian f32: the bytes are the values' own.
         const auto at = w.out.size();
         w.out.resize(at + 4 * p.values.size());
-        std::memcpy(w.out.data() + at, p.values.data(), 4 * p.values.size());
+        if (!p.values.empty())  // (memcpy of an empty vector's null data is undefined)
+          std::memcpy(w.out.data() + at, p.values.data(), 4 * p.values.size());
       } else {
         for (float v : p.values) w.put(v);
       }
@@ -302,7 +303,7 @@ common::status get_body(std::span<const std::byte> b, payload& p) {
       if (b.size() != width * n) return reject_status("dense payload length does not match the dimension");
       p.values.resize(n);
       if (std::endian::native == std::endian::little && p.encoding == payload_encoding::dense_f32) {
-        std::memcpy(p.values.data(), b.data(), 4 * n);
+        if (n > 0) std::memcpy(p.values.data(), b.data(), 4 * n);
         // One pass that vectorizes; the slow path below names the index.
         bool finite = true;
         for (std::size_t i = 0; i < n; ++i) finite &= std::isfinite(p.values[i]);

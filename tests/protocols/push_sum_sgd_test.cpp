@@ -89,6 +89,27 @@ TEST_CASE("with 30% message loss running-sum push-sum still reaches the exact me
   CHECK(error[0] > 1e-2);
 }
 
+TEST_CASE("duplicated messages change nothing: plain and running-sum push-sum keep the mass and the exact mean",
+          "[protocols][push_sum]") {
+  const auto start = random_models(16, dim, 2, 6);
+  const auto initial = mean_of(start);
+  for (bool running : {false, true}) {
+    INFO("running sums " << running);
+    auto options = push_sum_options{};
+    options.running_sums = running;
+    network net(
+        16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); }, start);
+    net.faults_ = {.duplicate = 0.3, .seed = 5};
+    net.run(*topology::one_peer_exponential(16), weight_rule::push, 400, constant(0), nullptr);
+    CHECK(worst_from(net, initial) < 1e-6);
+    const auto [x, w] = mass(net);
+    CHECK(w == Approx(16.0).epsilon(1e-12));
+    std::uint64_t ignored = 0;
+    for (std::int64_t i = 0; i < net.size(); ++i) ignored += net.agent(i).counters().messages_ignored;
+    CHECK(ignored > 0);  // the copies arrived and were dropped
+  }
+}
+
 TEST_CASE("overlap SGP with messages late by up to 2 exchanges converges and conserves mass", "[protocols][push_sum]") {
   const auto problem = problem_for(16);
   auto options = sgp;
