@@ -3,7 +3,10 @@
 #   1. the format check (clang-format, .clang-format at the root),
 #   2. the release build (warnings are errors) and its full ctest suite,
 #   3. an AddressSanitizer + UndefinedBehaviorSanitizer build and its ctest suite,
-#   4. the wire decoder's libFuzzer target, for 30 seconds (scripts/fuzz.sh).
+#   4. a ThreadSanitizer build of the actor tests and two short runs (one
+#      process, and two over tcp), against Debian's CAF and libzmq sources
+#      rebuilt with TSan (scripts/tsan.sh),
+#   5. the wire decoder's libFuzzer target, for 30 seconds (scripts/fuzz.sh).
 # Usage: scripts/test.sh            (all of it)
 #        MURMUR_SKIP_SANITIZE=1 scripts/test.sh   (no sanitizer build, for quick local runs)
 set -euo pipefail
@@ -25,6 +28,8 @@ if [[ "${MURMUR_SKIP_SANITIZE:-0}" != 1 ]]; then
   # process's life: leak checking would report those, not murmur's own leaks.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$(nproc)")
+  echo "== ThreadSanitizer build: actor tests and end-to-end runs"
+  scripts/tsan.sh
 fi
 
 echo "== fuzzing the wire decoder (libFuzzer, 30 s)"
