@@ -18,16 +18,26 @@ root="$PWD"
 deps="$root/build-tsan-deps"
 mkdir -p "$deps"
 
+apt_dir="$deps/apt"
+apt_opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir" -o Dir::State::Lists="$apt_dir/lists")
+apt_ready=0
 fetch() {  # fetch PACKAGE: its Debian source, unpacked in $deps
-  local apt="$deps/apt"
-  mkdir -p "$apt/lists"
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    >"$apt/src.sources"
-  local opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt" -o Dir::State::Lists="$apt/lists")
-  apt-get "${opts[@]}" update -qq
-  (cd "$deps" && apt-get "${opts[@]}" source --download-only "$1" >/dev/null 2>&1 || true)
+  if [[ $apt_ready == 0 ]]; then  # one deb-src list and one update for both packages
+    mkdir -p "$apt_dir/lists"
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      >"$apt_dir/src.sources"
+    apt-get "${apt_opts[@]}" update -qq
+    apt_ready=1
+  fi
+  # The upstream tarball is all the build needs (CAF's Debian tarball may be
+  # missing from the mirror, which makes apt-get source fail after fetching it).
+  (cd "$deps" && apt-get "${apt_opts[@]}" source --download-only "$1" >/dev/null 2>&1) || true
   local orig
-  orig=$(ls "$deps"/"$1"_*.orig.tar.gz)
+  orig=$(ls "$deps"/"$1"_*.orig.tar.gz 2>/dev/null | head -1)
+  if [[ -z "$orig" ]]; then
+    echo "tsan: could not download the Debian source of $1 (apt-get source $1)" >&2
+    exit 1
+  fi
   tar xzf "$orig" -C "$deps"
 }
 
