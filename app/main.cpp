@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   auto* topology = app.add_subcommand("topology", "a communication graph: degrees, weights, spectral gap, DOT");
   auto* list = app.add_subcommand("list", "what exists: algorithms, topologies, models, norms, compressors");
   const runner run_list = add_list_command(*list);
+  auto* keygen = app.add_subcommand("keygen", "CURVE key pairs for a run's processes (launched without PMIx)");
+  const runner run_keygen = add_keygen_command(*keygen);
   const runner run_partition = add_partition_command(*partition);
   const runner run_topology = add_topology_command(*topology);
   try {
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
     if (partition->parsed()) return run_partition();
     if (topology->parsed()) return run_topology();
     if (list->parsed()) return run_list();
+    if (keygen->parsed()) return run_keygen();
   } catch (const dnnl::error& e) {
     return fail(std::string("oneDNN: ") + e.what());
   } catch (const std::bad_alloc&) {

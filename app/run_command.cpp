@@ -6,16 +6,20 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "murmur/actors/launch.hpp"
 #include "murmur/actors/runtime.hpp"
+#include "murmur/actors/world.hpp"
 #include "terminal.hpp"
 
 namespace murmur::app {
@@ -29,26 +33,78 @@ struct run_args {
   std::string config;
   std::vector<std::string> overrides;
   std::int64_t processes = 0;  // 0: as configured
-  std::int64_t rank = 0;       // set by the parent for its children
+  std::int64_t child = 0;      // set by the parent of a --processes run for its children
   std::string run_id;
   bool help_config = false;
+  std::int64_t rank = -1, world = -1;  // a process of a launched run (launch.hpp)
+  std::string rendezvous, hostfile;
 };
 
+// The children of a --processes run learn their keys from the environment
+// (readable only by this user): their own pair and every public key.
+constexpr const char* secret_env = "MURMUR_CURVE_SECRET";
+constexpr const char* publics_env = "MURMUR_CURVE_PUBLICS";
+
 // Starts processes 1 .. P-1 of this run: the same binary, configuration and
-// overrides, with --rank k. Returns their pids.
-std::vector<pid_t> spawn_ranks(const run_args& a, std::int64_t processes, const std::string& run_id) {
+// overrides, with --child k, and (`keys`) each its key pair. Returns their pids.
+std::vector<pid_t> spawn_ranks(const run_args& a, std::int64_t processes, const std::string& run_id,
+                               const std::vector<actors::curve_keypair>& keys) {
   std::vector<pid_t> pids;
+  std::string publics;
+  for (const auto& k : keys) publics += (publics.empty() ? "" : ",") + k.public_key;
   for (std::int64_t k = 1; k < processes; ++k) {
     std::vector<std::string> args{"murmur", "run", a.config};
     for (const auto& o : a.overrides) args.insert(args.end(), {"--set", o});
-    args.insert(args.end(), {"--set", "output.progress=false", "--rank", std::to_string(k), "--run-id", run_id});
+    args.insert(args.end(), {"--set", "output.progress=false", "--child", std::to_string(k), "--run-id", run_id});
     std::vector<char*> argv;
     for (auto& x : args) argv.push_back(x.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+      if (std::strncmp(*e, "MURMUR_CURVE_", 13) != 0) env.emplace_back(*e);
+    if (!keys.empty()) {
+      env.push_back(std::string(secret_env) + "=" + keys[static_cast<std::size_t>(k)].public_key + ":" +
+                    keys[static_cast<std::size_t>(k)].secret_key);
+      env.push_back(std::string(publics_env) + "=" + publics);
+    }
+    std::vector<char*> envp;
+    for (auto& x : env) envp.push_back(x.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) == 0) pids.push_back(pid);
+    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data()) == 0) pids.push_back(pid);
   }
   return pids;
+}
+
+// A child's keys from the environment its parent gave it.
+common::result<actors::key_set> keys_from_env(std::int64_t rank, std::int64_t processes) {
+  const char* own = std::getenv(secret_env);
+  const char* all = std::getenv(publics_env);
+  if (!own || !all) return common::make_error(common::errc::invalid_argument, "no keys from the parent process");
+  actors::key_set k;
+  const std::string pair = own;
+  const auto colon = pair.find(':');
+  k.own = {pair.substr(0, colon), colon == std::string::npos ? "" : pair.substr(colon + 1)};
+  std::string list = all;
+  for (std::size_t at = 0; at <= list.size();) {
+    const auto end = std::min(list.find(',', at), list.size());
+    k.publics.push_back(list.substr(at, end - at));
+    at = end + 1;
+  }
+  if (static_cast<std::int64_t>(k.publics.size()) != processes ||
+      k.publics[static_cast<std::size_t>(rank)] != k.own.public_key)
+    return common::make_error(common::errc::invalid_argument, "the parent's keys do not match this process");
+  return k;
+}
+
+// What the run's processes must agree on: the resolved configuration
+// without what may differ between them.
+std::string fingerprint(actors::settings s) {
+  s.output = {};
+  s.network.interface.clear();
+  s.network.keys.clear();
+  s.network.processes = 1;
+  return std::to_string(std::hash<std::string>{}(to_toml(s)));
 }
 
 // Watches the children: one that ends with an error stops the run.
@@ -102,23 +158,67 @@ int run(run_args a) {
   }
   if (a.config.empty()) return fail("run: a CONFIG.toml is required (configs/reference.toml lists every key)");
   if (a.processes > 0) a.overrides.push_back("network.processes=" + std::to_string(a.processes));
+  if (!a.rendezvous.empty()) a.overrides.push_back("network.rendezvous=\"" + a.rendezvous + "\"");
   auto s = load_settings(a.config, a.overrides);
   if (!s) return fail(s.err().message);
-  if (s->network.processes > 1 && s->network.transport == actors::transport_kind::inproc) {
-    // Processes meet over tcp loopback.
-    a.overrides.push_back("network.transport=\"tcp\"");
-    s->network.transport = actors::transport_kind::tcp;
-  }
+
+  // Launched (mpirun, srun, --rank/--world, a hostfile) or local?
+  actors::launch_options lo{.rank = a.rank, .world = a.world, .hostfile = a.hostfile, .fingerprint = fingerprint(*s)};
+  auto who = a.child > 0 ? common::result<std::optional<actors::launcher>>(std::nullopt) : actors::detect_launcher(lo);
+  if (!who) return fail(who.err().message);
+  std::optional<actors::world> where;
   const std::string run_id = a.run_id.empty() ? std::to_string(::getpid()) : a.run_id;
-  if (a.rank > 0) {
-    // A child: its agents only; process 0 reports and writes the output.
+  std::vector<actors::curve_keypair> child_keys;  // a --processes parent's, for its children
+  if (*who) {
+    if (a.processes > 0) return fail("--processes starts local processes; a launcher has started this one");
+    s->network.transport = actors::transport_kind::tcp;  // processes of a launched run meet over tcp
+    auto w = actors::launched_world(*s, **who, lo);
+    if (!w) return fail(w.err().message);
+    where = std::move(*w);
+    s->network.processes = where->size;
+  } else {
+    if (s->network.processes > 1 && s->network.transport == actors::transport_kind::inproc) {
+      // Processes meet over tcp loopback.
+      a.overrides.push_back("network.transport=\"tcp\"");
+      s->network.transport = actors::transport_kind::tcp;
+    }
+    const auto rank = a.child, processes = s->network.processes;
+    std::optional<actors::key_set> keys;
+    if (s->network.curve && s->network.transport != actors::transport_kind::inproc) {
+      if (!s->network.keys.empty()) {
+        auto k = actors::read_keys(s->network.keys, rank, processes);
+        if (!k) return fail(k.err().message);
+        keys = std::move(*k);
+      } else if (rank > 0) {
+        auto k = keys_from_env(rank, processes);
+        if (!k) return fail("process " + std::to_string(rank) + ": " + k.err().message);
+        keys = std::move(*k);
+      } else {
+        // Fresh keys for this run: the parent's own, and one per child.
+        keys.emplace();
+        for (std::int64_t r = 0; r < processes; ++r) child_keys.push_back(actors::new_keypair());
+        keys->own = child_keys[0];
+        for (const auto& k : child_keys) keys->publics.push_back(k.public_key);
+      }
+    }
+    where = actors::local_world(*s, run_id, rank, std::move(keys));
+    if (rank > 0 || !s->network.keys.empty()) child_keys.clear();
+  }
+  const auto rank = where->rank;
+  if (rank > 0) {
+    // Not process 0: its agents only; process 0 reports and writes the output.
     actors::run_io io;
-    io.rank = a.rank;
+    io.rank = rank;
     io.run_id = run_id;
+    io.where = &*where;
     io.interrupt = &interrupted;
     std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);
     auto r = actors::run(*s, io);
-    if (!r) return fail("process " + std::to_string(a.rank) + ": " + r.err().message);
+    if (!r) return fail("process " + std::to_string(rank) + ": " + r.err().message);
+    if (r->rejected_text != "none")
+      std::fprintf(stderr, "murmur: process %lld refused: %s\n", static_cast<long long>(rank),
+                   r->rejected_text.c_str());
     return 0;
   }
   std::error_code ec;
@@ -138,14 +238,24 @@ int run(run_args a) {
               static_cast<long long>(s->topology.agents), s->protocol.algorithm.c_str(), s->topology.kind.c_str(),
               s->model.name.c_str(), s->data.dataset.c_str(), common::name_of(s->run.mode).data(),
               s->output.directory.c_str());
+  if (where->size > 1 || s->network.transport != actors::transport_kind::inproc) {
+    std::printf("processes: %lld (%s), links %s; placement %s: %s\n", static_cast<long long>(where->size),
+                where->launcher.c_str(), where->key ? "CURVE-authenticated" : "plain (network.curve = false)",
+                common::name_of(s->network.placement).data(),
+                actors::describe_placement(where->home, where->size).c_str());
+    for (std::int64_t r = 0; r < where->size; ++r)
+      std::printf("  process %lld at %s\n", static_cast<long long>(r),
+                  where->endpoints[static_cast<std::size_t>(r)].c_str());
+  }
   std::fflush(stdout);
   progress_line bar;
-  const auto pids = spawn_ranks(a, s->network.processes, run_id);
+  const auto pids = who->has_value() ? std::vector<pid_t>{} : spawn_ranks(a, s->network.processes, run_id, child_keys);
   children_watch children(pids);
-  if (static_cast<std::int64_t>(pids.size()) + 1 < s->network.processes)
+  if (!who->has_value() && static_cast<std::int64_t>(pids.size()) + 1 < s->network.processes)
     return fail("could not start the other " + std::to_string(s->network.processes - 1) + " processes");
   actors::run_io io;
   io.run_id = run_id;
+  io.where = &*where;
   io.metrics = metrics.get();
   io.interrupt = &interrupted;
   io.on_progress = [&](std::int64_t done, std::int64_t total) {
@@ -178,6 +288,18 @@ int run(run_args a) {
               static_cast<long long>(r->agents), static_cast<long long>(r->rounds),
               static_cast<long long>(r->rounds_per_epoch), r->wall_time_s, r->interrupted ? " (interrupted)" : "",
               final_acc);
+  std::printf("refused frames: %s\n", r->rejected_text.c_str());
+  {
+    // What process 0 refused, by reason and peer, as the metrics' last record.
+    nlohmann::json j{{"event", "rejections"},
+                     {"process", 0},
+                     {"total", nlohmann::json::object()},
+                     {"from", nlohmann::json::object()}};
+    for (const auto& [why, n] : r->rejected) j["total"][why] = n;
+    for (const auto& [why, by] : r->rejected_from) j["from"][why] = by;
+    std::fprintf(metrics.get(), "%s\n", j.dump().c_str());
+    std::fflush(metrics.get());
+  }
   std::printf("metrics: %s, configuration: %s\n", metrics_path.c_str(), (dir / "config.toml").c_str());
   return r->interrupted ? 130 : 0;
 }
@@ -192,7 +314,14 @@ runner add_run_command(CLI::App& cmd) {
   cmd.add_option("--set", a->overrides, "override a key: --set protocol.gamma=0.5 (repeatable)");
   cmd.add_option("--processes", a->processes, "spread the agents over P local processes (tcp loopback)")
       ->check(CLI::Range(1, 256));
-  cmd.add_option("--rank", a->rank, "(internal) this process's number in a --processes run")->group("");
+  cmd.add_option("--rank", a->rank, "this process's rank in a run started without a launcher (with --world)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--world", a->world, "the number of processes of that run")->check(CLI::PositiveNumber);
+  cmd.add_option("--rendezvous", a->rendezvous,
+                 "HOST:PORT where rank 0 collects the endpoints (launched without PMIx)");
+  cmd.add_option("--hostfile", a->hostfile, "one host per line, rank k on line k (processes started by ssh)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--child", a->child, "(internal) this process's number in a --processes run")->group("");
   cmd.add_option("--run-id", a->run_id, "(internal) names the run's endpoints")->group("");
   return [a] { return run(*a); };
 }

@@ -221,7 +221,28 @@ std::vector<setting> declare() {
       .add("timeout_ms", [](auto& s) -> auto& { return s.network.timeout_ms; },
            "sync mode: wait for in-neighbours at most this long, then go on with what arrived", {0, 1e9, true})
       .add("processes", [](auto& s) -> auto& { return s.network.processes; },
-           "local processes the agents are spread over (tcp or ipc)", {1, 1024});
+           "local processes the agents are spread over (tcp or ipc); a launcher's size replaces it", {1, 1024})
+      .add(
+          "placement", [](auto& s) -> auto& { return s.network.placement; },
+          "agents on processes: block (contiguous ranges) or round-robin (agent mod processes)")
+      .add(
+          "curve", [](auto& s) -> auto& { return s.network.curve; },
+          "authenticate and encrypt tcp and ipc links with ZeroMQ CURVE (false: plain, anyone may send)")
+      .add(
+          "keys", [](auto& s) -> auto& { return s.network.keys; },
+          "directory of the processes' CURVE keys from murmur keygen (\"\": new keys per run; needed when "
+          "launched without PMIx)")
+      .add(
+          "interface", [](auto& s) -> auto& { return s.network.interface; },
+          "launched runs: advertise this interface's IPv4 address (\"\": the first non-loopback one)")
+      .add(
+          "rendezvous", [](auto& s) -> auto& { return s.network.rendezvous; },
+          "launched without PMIx: host:port where rank 0 collects and hands out the endpoints")
+      .add("rendezvous_timeout_s", [](auto& s) -> auto& { return s.network.rendezvous_timeout_s; },
+           "how long the rendezvous waits for every process", {1, 86400})
+      .add("window", [](auto& s) -> auto& { return s.network.window; },
+           "frames for rounds more than this far ahead of the receiving agent's round are dropped and counted",
+           {1, 1024});
   group(all, "faults")
       .add(
           "drop", [](auto& s) -> auto& { return s.faults.drop; }, "probability a frame is lost", unit_open_hi)

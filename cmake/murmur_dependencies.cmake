@@ -42,6 +42,14 @@ if(NOT TARGET murmur::zmq)
   target_link_libraries(murmur::zmq INTERFACE PkgConfig::MURMUR_ZMQ)
 endif()
 
+# PMIx (libpmix-dev) by pkg-config: rank, size and the endpoint exchange
+# under mpirun and srun --mpi=pmix (actors/src/launch.cpp).
+if(NOT TARGET murmur::pmix)
+  pkg_check_modules(MURMUR_PMIX REQUIRED IMPORTED_TARGET pmix)
+  add_library(murmur::pmix INTERFACE IMPORTED)
+  target_link_libraries(murmur::pmix INTERFACE PkgConfig::MURMUR_PMIX)
+endif()
+
 # toml++ by pkg-config; CLI11 is header-only and ships no CMake config.
 if(NOT TARGET murmur::tomlplusplus)
   pkg_check_modules(MURMUR_TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)

@@ -9,6 +9,7 @@ packages=(
   libcaf-dev libdnnl-dev libtbb-dev libzmq3-dev cppzmq-dev
   libtomlplusplus-dev catch2 libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist
+  libpmix-dev openmpi-bin libopenmpi-dev slurm-wlm munge iproute2 python3-zmq
 )
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch python3-matplotlib python3-numpy libopenblas0-openmp)

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "murmur/protocols/codec.hpp"
+#include "router.hpp"
 
 namespace murmur::actors {
 namespace {
@@ -83,6 +84,15 @@ void report(self_ptr self, bool final) {
 
 void round_done(self_ptr self) {
   auto& st = self->state;
+  if (const auto bad = st.core->first_non_finite()) {
+    // Never a silent NaN run: the first agent to diverge names itself.
+    st.fail("agent " + std::to_string(st.core->id()) + "'s parameters are not finite after round " +
+            std::to_string(st.core->round()) + " (parameter " + std::to_string(*bad) +
+            "); lower the learning rate or check the data");
+    st.done = true;
+    self->quit();
+    return;
+  }
   st.core->end_round();
   const bool finished = st.core->finished() || st.stopping;
   if (finished || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
@@ -153,8 +163,19 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
       [=](next_atom) { start_round(self); },
       [=](frame_atom, const wire_bytes& w) {
         auto& st = self->state;
+        st.routes->taken(st.core->id());
+        // The transport has peeked at the header; the agent judges sender and
+        // round before it pays for the checksum.
+        const auto head = protocols::peek_header(w.bytes);
+        const auto refused = head ? st.core->admit(*head) : std::optional(rejection::codec);
+        if (refused) {
+          st.rejections->count(*refused, w.peer);
+          ++st.core->rejected;
+          return;
+        }
         auto f = decode(w);
         if (!f) {
+          st.rejections->count(rejection::codec, w.peer);
           ++st.core->rejected;
           return;
         }

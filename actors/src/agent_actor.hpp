@@ -5,9 +5,11 @@
 // for in-neighbours up to a timeout, and reports to the monitor.
 
 #include <caf/all.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 
 #include "agent_core.hpp"
 #include "messages.hpp"
@@ -16,9 +18,14 @@
 
 namespace murmur::actors {
 
+class router;
+
 struct agent_args {
   std::unique_ptr<agent_core> core;
   transport* net = nullptr;
+  router* routes = nullptr;               // told when a frame is taken (the inbox bound)
+  rejection_table* rejections = nullptr;  // what this agent refuses, by reason and peer
+  std::function<void(std::string)> fail;  // ends the run with this error (non-finite parameters)
   caf::actor monitor;
   const settings* cfg = nullptr;
   const common::clock* clock = nullptr;

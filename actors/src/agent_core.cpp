@@ -1,5 +1,8 @@
 #include "agent_core.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -98,6 +101,48 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
   if (!alg) return alg.err();
   a->alg_ = std::move(*alg);
   return a;
+}
+
+namespace {
+
+std::vector<std::int64_t> neighbours_of(const topology::graph& g, std::int64_t i) {
+  std::vector<std::int64_t> out = g.in_neighbors(i);
+  out.insert(out.end(), g.out_neighbors(i).begin(), g.out_neighbors(i).end());
+  std::ranges::sort(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::optional<rejection> agent_core::admit(const protocols::header_peek& h) {
+  constexpr auto back = protocols::algorithm::dedup_window;
+  const auto window = static_cast<std::uint64_t>(run_.cfg->network.window);
+  if (h.round > round_ + window || h.round + back < round_) return rejection::window;
+  const std::vector<std::int64_t>* peers = nullptr;
+  if (const auto* g = run_.schedule->fixed()) {
+    if (static_neighbours_.empty()) static_neighbours_ = neighbours_of(*g, id_);
+    peers = &static_neighbours_;
+  } else {
+    auto it = round_neighbours_.find(h.round);
+    if (it == round_neighbours_.end()) {
+      // Rounds that fell out of the window are forgotten: the cache stays bounded.
+      round_neighbours_.erase(round_neighbours_.begin(),
+                              round_neighbours_.lower_bound(round_ > back ? round_ - back : 0));
+      const auto g = run_.schedule->at(static_cast<std::int64_t>(h.round));
+      it = round_neighbours_.emplace(h.round, neighbours_of(g, id_)).first;
+    }
+    peers = &it->second;
+  }
+  if (!std::ranges::binary_search(*peers, static_cast<std::int64_t>(h.sender))) return rejection::neighbour;
+  return std::nullopt;
+}
+
+std::optional<std::size_t> agent_core::first_non_finite() {
+  const auto p = alg_->params();
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (!std::isfinite(p[i])) return i;
+  return std::nullopt;
 }
 
 void agent_core::begin_round() {

@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "murmur/actors/rejections.hpp"
 #include "murmur/actors/settings.hpp"
 #include "murmur/common/clock.hpp"
 #include "murmur/nn/batches.hpp"
@@ -80,8 +83,15 @@ class agent_core {
   }
 
   std::vector<protocols::outgoing_frame> take_outgoing() { return alg_->take_outgoing(); }
-  // A frame from the wire (already decoded).
+  // Whether a frame may reach the protocol, judged from its header alone
+  // (before the checksum is computed): its sender must be a neighbour (in or
+  // out) in the frame's round, and the round no more than network.window
+  // ahead of this agent's nor dedup_window behind it. The reason when not.
+  std::optional<rejection> admit(const protocols::header_peek& h);
+  // A frame from the wire (already decoded and admitted).
   void receive(protocols::frame f) { alg_->receive(std::move(f)); }
+  // The first parameter that is NaN or infinite; nullopt when all are finite.
+  std::optional<std::size_t> first_non_finite();
   // The protocol's answer to "what am I waiting for?" (algorithm.hpp).
   std::vector<std::int64_t> waiting_for() const { return alg_->waiting_for(); }
   const std::vector<std::int64_t>& awaited_peers() { return alg_->next().from; }
@@ -115,6 +125,10 @@ class agent_core {
   std::span<const std::int32_t> labels_;
   std::uint64_t round_ = 0;
   std::int64_t loader_epoch_ = -1, batch_round_ = -1;
+  // Neighbours (in or out, sorted) of a static graph, or of the rounds of a
+  // time-varying one seen lately.
+  std::vector<std::int64_t> static_neighbours_;
+  std::map<std::uint64_t, std::vector<std::int64_t>> round_neighbours_;
   std::vector<std::vector<float>> neighbour_features_;  // CCL: this batch under each neighbour's model
   std::vector<float> feature_diff_;
   double loss_sum_ = 0;

@@ -4,6 +4,7 @@
 
 #include "remote.hpp"
 #include "round_summary.hpp"
+#include "router.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -82,9 +83,16 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
   self->state.evaluator = std::make_unique<nn::evaluator>(500, 1);
   return {
       [=](remote_atom, const wire_bytes& w) {
-        // From an agent in another process (remote.hpp); anything else is dropped.
+        // From an agent in another process (remote.hpp); anything else is
+        // dropped, as is a report of another model size or of a round the run
+        // does not have.
+        const auto& a = *self->state.args;
+        if (a.routes) a.routes->taken(a.agents);
         auto m = decode_remote(decode(w));
-        if (!m || m->over) return;
+        if (!m || m->over || m->report.metrics.agent < 0 || m->report.metrics.agent >= a.agents) return;
+        if (!m->finished && (m->report.metrics.round > static_cast<std::uint64_t>(a.rounds) ||
+                             m->report.params->size() != a.model->parameters().size()))
+          return;
         if (m->finished)
           self->send(self, finished_atom::value, m->report.metrics.agent);
         else
@@ -94,15 +102,25 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
         auto& st = self->state;
         const auto round = r.metrics.round;
         auto& bucket = st.pending[round];
+        // One report per agent and round (a replayed one replaces it).
+        const auto same =
+            std::ranges::find_if(bucket, [&](const agent_report& b) { return b.metrics.agent == r.metrics.agent; });
+        if (same != bucket.end()) {
+          *same = std::move(r);
+          return;
+        }
         bucket.push_back(std::move(r));
         if (static_cast<std::int64_t>(bucket.size()) == st.args->agents) {
           complete(self, round, bucket);
           st.pending.erase(round);
         }
       },
-      [=](finished_atom, std::int64_t) {
+      [=](finished_atom, std::int64_t agent) {
         auto& st = self->state;
-        if (++st.finished < st.args->agents) return;
+        if (st.finished.empty()) st.finished.assign(static_cast<std::size_t>(st.args->agents), false);
+        if (agent < 0 || agent >= st.args->agents || st.finished[static_cast<std::size_t>(agent)]) return;
+        st.finished[static_cast<std::size_t>(agent)] = true;
+        if (++st.finished_count < st.args->agents) return;
         // Reports of an interrupted run may not line up by round: evaluate what there is.
         for (auto& [round, bucket] : st.pending) complete(self, round, bucket);
         st.pending.clear();

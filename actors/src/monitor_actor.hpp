@@ -19,8 +19,10 @@
 
 namespace murmur::actors {
 
+class router;
 struct monitor_args {
-  std::int64_t agents = 0;
+  std::int64_t agents = 0, rounds = 0;
+  router* routes = nullptr;          // told when a remote frame is taken (the inbox bound)
   std::unique_ptr<nn::model> model;  // for the averaged parameters
   const nn::dataset* test = nullptr;
   std::FILE* metrics = nullptr;  // JSON Lines
@@ -34,7 +36,8 @@ struct monitor_state {
   std::shared_ptr<monitor_args> args;
   std::unique_ptr<nn::evaluator> evaluator;
   std::map<std::uint64_t, std::vector<agent_report>> pending;
-  std::int64_t finished = 0;
+  std::vector<bool> finished;  // by agent: a "finished" counts once
+  std::int64_t finished_count = 0;
   static inline const char* name = "murmur-monitor";
 };
 

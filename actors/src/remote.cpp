@@ -1,5 +1,7 @@
 #include "remote.hpp"
 
+#include "router.hpp"
+
 namespace murmur::actors {
 namespace {
 
@@ -81,9 +83,12 @@ std::optional<remote_message> decode_remote(common::result<protocols::frame> f) 
     out.over = true;
     return out;
   }
+  // A report or "finished" speaks for its frame's sender only (whom the
+  // transport has checked against the authenticated process).
+  const auto sender = static_cast<double>(f->header.sender);
   if (field("finished")) {
     const auto agent = field("agent");
-    if (!agent) return std::nullopt;
+    if (!agent || *agent != sender) return std::nullopt;
     out.finished = true;
     out.report.metrics.agent = static_cast<std::int64_t>(*agent);
     return out;
@@ -95,6 +100,7 @@ std::optional<remote_message> decode_remote(common::result<protocols::frame> f) 
     if (!v) return std::nullopt;
     m.set(out.report.metrics, *v);
   }
+  if (out.report.metrics.agent != static_cast<std::int64_t>(sender)) return std::nullopt;
   out.report.params = std::make_shared<const std::vector<float>>(std::move(f->body.values));
   return out;
 }
@@ -114,7 +120,10 @@ caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, std::shared_pt
         if (++st.finished == a.local_agents && a.on_all_finished) a.on_all_finished();
       },
       [=](remote_atom, const wire_bytes& w) {
-        // Only the monitor's "over" is for the relay; anything else is dropped.
+        // Only the monitor's "over" is for the relay; anything else is dropped
+        // (and only process 0 may send it: the transport checks the sender).
+        const auto& a = *self->state.args;
+        if (a.routes) a.routes->taken(a.relay_id);
         const auto m = decode_remote(decode(w));
         if (m && m->over && self->state.args->on_over) self->state.args->on_over();
       },

@@ -32,9 +32,11 @@ inline std::optional<remote_message> decode_remote(std::span<const std::byte> by
 
 // In a process other than 0: the agents' "monitor", forwarding to process 0,
 // and the receiver of the monitor's "over".
+class router;
 struct relay_args {
   transport* net = nullptr;
-  std::int64_t monitor_id = 0, local_agents = 0;
+  router* routes = nullptr;  // told when a frame is taken (the inbox bound)
+  std::int64_t monitor_id = 0, relay_id = 0, local_agents = 0;
   std::function<void()> on_all_finished;  // this process's agents are done
   std::function<void()> on_over;          // the run is over everywhere
 };

@@ -4,9 +4,11 @@
 
 namespace murmur::actors {
 
-router::router(std::int64_t agents, std::int64_t processes, std::size_t pending_cap)
+router::router(std::int64_t agents, std::int64_t processes, rejection_table* rejections, std::size_t inbox_cap)
     : agents_(agents),
-      pending_cap_(pending_cap),
+      rejections_(rejections),
+      inbox_cap_(inbox_cap),
+      inflight_(std::make_unique<std::atomic<std::int64_t>[]>(static_cast<std::size_t>(agents + processes))),
       actors_(static_cast<std::size_t>(agents + processes)),
       pending_(static_cast<std::size_t>(agents + processes)) {}
 
@@ -20,11 +22,17 @@ void router::send(const caf::actor& to, std::int64_t id, wire_bytes frame) const
 void router::deliver(std::int64_t to, wire_bytes frame) {
   std::lock_guard lock(mu_);
   const auto k = static_cast<std::size_t>(to);
-  if (!closed_ && actors_[k]) return send(actors_[k], to, std::move(frame));
-  if (closed_ || pending_[k].size() >= pending_cap_) {
+  if (closed_) {
     ++dropped_;
     return;
   }
+  // Frames kept before the actor exists count against the same bound.
+  if (inflight_[k].load(std::memory_order_relaxed) >= static_cast<std::int64_t>(inbox_cap_)) {
+    rejections_->count(rejection::overload, frame.peer);
+    return;
+  }
+  inflight_[k].fetch_add(1, std::memory_order_relaxed);
+  if (actors_[k]) return send(actors_[k], to, std::move(frame));
   pending_[k].push_back(std::move(frame));
 }
 

@@ -51,12 +51,30 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   const common::clock& clock = io.clock ? *io.clock : steady;
   const double start = clock.now_s();
   const auto n = s.topology.agents;
-  const auto processes = s.network.processes, rank = io.rank;
+  const std::string run_id = io.run_id.empty() ? std::to_string(::getpid()) : io.run_id;
+  world alone;
+  const world* where = io.where;
+  if (!where) {
+    if (s.network.processes > 1)
+      return make_error(errc::invalid_argument, "a run of several processes needs their endpoints and keys");
+    std::optional<key_set> keys;
+    if (s.network.curve && s.network.transport != transport_kind::inproc) {
+      keys.emplace();
+      keys->own = new_keypair();
+      keys->publics = {keys->own.public_key};
+    }
+    alone = local_world(s, run_id, io.rank, std::move(keys));
+    where = &alone;
+  }
+  const auto processes = where->size, rank = where->rank;
   if (processes > 1 && s.network.transport == transport_kind::inproc)
     return make_error(errc::invalid_argument, "[network] processes = " + std::to_string(processes) +
                                                   " needs transport \"tcp\" or \"ipc\" (inproc stays in one process)");
   if (rank < 0 || rank >= processes)
     return make_error(errc::invalid_argument, "rank " + std::to_string(rank) + " is not in 0 .. processes - 1");
+  if (static_cast<std::int64_t>(where->home.size()) != n ||
+      static_cast<std::int64_t>(where->endpoints.size()) != processes)
+    return make_error(errc::internal, "the run's placement or endpoints do not match its agents and processes");
 
   auto data = nn::load_dataset(s.data.dataset, s.data.path);
   if (!data) return data.err();
@@ -99,7 +117,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   // The processes share the cores; each runs its share of the agents.
   std::vector<std::int64_t> local;
   for (std::int64_t i = 0; i < n; ++i)
-    if (process_of(i, processes) == rank) local.push_back(i);
+    if (where->home[static_cast<std::size_t>(i)] == rank) local.push_back(i);
   const auto nlocal = static_cast<std::int64_t>(local.size());
   const int share = std::max(1, cores / static_cast<int>(processes));
   const int threads = static_cast<int>(
@@ -121,12 +139,37 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
   caf::actor_system sys{cfg};
 
+  // The averaged model's evaluator; its size bounds the frames.
+  auto margs = std::make_shared<monitor_args>();
+  margs->agents = n;
+  margs->rounds = shared.rounds;
+  {
+    auto m = nn::build_model(model_spec_for(s.model, train), 1);
+    if (!m) return m.err();
+    margs->model = std::move(*m);
+    margs->model->init(s.run.seed);
+  }
+  // The largest frame is a model-sized payload: a report's f32 model, or a
+  // sparse one with an index per value; anything larger is refused.
+  const std::size_t max_frame = 2 * sizeof(float) * margs->model->parameters().size() + (64 << 10);
+
   // Frames reach the process's actors through the router (it keeps those
-  // that arrive before their actor is spawned).
-  auto routes = std::make_shared<router>(n, processes);
-  const std::string run_id = io.run_id.empty() ? std::to_string(::getpid()) : io.run_id;
-  auto net = make_zmq_transport(s.network, run_id, rank, n,
-                                [routes](std::int64_t to, wire_bytes w) { routes->deliver(to, std::move(w)); });
+  // that arrive before their actor is spawned, and bounds every inbox).
+  rejection_table rejections(processes);
+  std::int64_t max_degree = 0;
+  for (std::int64_t t = 0; t < 4; ++t) {
+    const auto g = (*schedule)->at(t);
+    for (std::int64_t i = 0; i < n; ++i) max_degree = std::max(max_degree, g.in_degree(i) + g.out_degree(i));
+  }
+  const auto inbox = static_cast<std::size_t>(std::max<std::int64_t>(256, 16 * (max_degree + 1)));
+  auto routes = std::make_shared<router>(n, processes, &rejections, inbox);
+  auto net =
+      make_zmq_transport({.where = *where,
+                          .net = s.network,
+                          .agents = n,
+                          .max_frame = max_frame,
+                          .rejections = &rejections,
+                          .deliver = [routes](std::int64_t to, wire_bytes w) { routes->deliver(to, std::move(w)); }});
   if (!net) return net.err();
 
   run_summary summary;
@@ -136,14 +179,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   std::mutex mu;
   run_gate gate;
   std::atomic<bool> local_done{false};  // (process > 0) this process's agents have finished
-  auto margs = std::make_shared<monitor_args>();
-  margs->agents = n;
-  {
-    auto m = nn::build_model(model_spec_for(s.model, train), 1);
-    if (!m) return m.err();
-    margs->model = std::move(*m);
-    margs->model->init(s.run.seed);
-  }
+  margs->routes = routes.get();
   margs->test = &data->test;
   margs->metrics = io.metrics;
   margs->clock = &clock;
@@ -166,19 +202,33 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   } else {
     auto rargs = std::make_shared<relay_args>();
     rargs->net = net->get();
+    rargs->routes = routes.get();
     rargs->monitor_id = n;
+    rargs->relay_id = n + rank;
     rargs->local_agents = nlocal;
     rargs->on_all_finished = [&] { local_done = true; };
     rargs->on_over = [&] { gate.open(); };
     monitor = sys.spawn(relay_actor, rargs);
   }
   routes->attach(n + rank, monitor);
+  std::mutex died_mu;
+  std::string died, failed;  // an actor that stopped; an agent that failed (non-finite parameters)
+  const auto fail = [&](std::string why) {
+    {
+      std::lock_guard lock(died_mu);
+      if (failed.empty()) failed = std::move(why);
+    }
+    gate.open();
+  };
   std::vector<caf::actor> agents;
   for (std::size_t k = 0; k < local.size(); ++k) {
     const auto i = local[k];
     auto args = std::make_shared<agent_args>();
     args->core = std::move(cores_[k]);
     args->net = net->get();
+    args->routes = routes.get();
+    args->rejections = &rejections;
+    args->fail = fail;
     args->monitor = monitor;
     args->cfg = &s;
     args->clock = &clock;
@@ -189,8 +239,6 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
 
   // An agent or the monitor that dies (an exception, say) ends the run with
   // its reason instead of leaving the others waiting for it.
-  std::mutex died_mu;
-  std::string died;
   const auto watch = [&](const caf::actor& h) {
     h->attach_functor([&, &sys = sys](const caf::error& reason) {
       if (!reason || reason == caf::exit_reason::user_shutdown) return;
@@ -222,12 +270,23 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   for (auto& h : routes->detach_all()) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
-  if (std::lock_guard lock(died_mu); !died.empty()) {
-    (*net)->close();
-    return make_error(errc::internal, "an actor of the run stopped: " + died);
-  }
-  summary.misrouted = (*net)->misrouted();
   (*net)->close();
+  if (std::lock_guard lock(died_mu); !failed.empty()) return make_error(errc::mismatch, failed);
+  if (std::lock_guard lock(died_mu); !died.empty())
+    return make_error(errc::internal, "an actor of the run stopped: " + died);
+  for (const auto& r : rejection_names) {
+    if (const auto t = rejections.total(r.value)) summary.rejected[std::string(r.name)] = t;
+    auto& by = summary.rejected_from[std::string(r.name)];
+    if (r.value == rejection::auth) {
+      for (const auto& [addr, c] : rejections.auth_addresses()) by[addr] = c;
+    } else {
+      if (const auto c = rejections.from(r.value, -1)) by["unauthenticated"] = c;
+      for (std::int64_t p = 0; p < processes; ++p)
+        if (const auto c = rejections.from(r.value, p)) by["process " + std::to_string(p)] = c;
+    }
+    if (by.empty()) summary.rejected_from.erase(std::string(r.name));
+  }
+  summary.rejected_text = rejections.describe();
   summary.wall_time_s = clock.now_s() - start;
   return summary;
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "murmur/actors/transport.hpp"
+#include "zap.hpp"
 
 namespace murmur::actors {
 namespace {
@@ -19,27 +21,47 @@ struct received {
 
 class zmq_transport final : public transport {
  public:
-  zmq_transport(const network_settings& net, std::string run_id, std::int64_t rank, std::int64_t agents,
-                deliver_fn deliver)
-      : net_(net),
-        run_id_(std::move(run_id)),
-        rank_(rank),
-        agents_(agents),
-        links_(static_cast<std::size_t>(agents + net.processes)),
-        deliver_(std::move(deliver)) {}
+  explicit zmq_transport(transport_args a)
+      : a_(std::move(a)), links_(static_cast<std::size_t>(a_.agents + a_.where.size)) {
+    keys_ = zap_keys(a_.where.publics);
+  }
 
   ~zmq_transport() override { close(); }
 
   common::status start() {
+    const auto& w = a_.where;
     try {
       // ZeroMQ allows 1023 sockets unless told: a link is a socket.
-      ctx_.set(zmq::ctxopt::max_sockets, static_cast<int>(std::min<std::int64_t>(4 * (agents_ + 1) + 64, 1 << 20)));
+      ctx_.set(zmq::ctxopt::max_sockets, static_cast<int>(std::min<std::int64_t>(4 * (a_.agents + 1) + 64, 1 << 20)));
+      if (w.key) {
+        // The ZAP handler must be bound before any CURVE handshake can start.
+        zap_ = zmq::socket_t(ctx_, zmq::socket_type::rep);
+        zap_.set(zmq::sockopt::linger, 0);
+        zap_.bind("inproc://zeromq.zap.01");
+      }
       pull_ = zmq::socket_t(ctx_, zmq::socket_type::pull);
-      pull_.set(zmq::sockopt::rcvhwm, net_.queue);
+      pull_.set(zmq::sockopt::rcvhwm, a_.net.queue);
       pull_.set(zmq::sockopt::linger, 0);
-      pull_.bind(endpoint(net_, run_id_, rank_));
+      if (a_.max_frame > 0) pull_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(4 * a_.max_frame + 4096));
+      if (w.key) {
+        pull_.set(zmq::sockopt::curve_server, 1);
+        pull_.set(zmq::sockopt::curve_secretkey, w.key->secret_key);
+        pull_.set(zmq::sockopt::zap_domain, "murmur");
+      }
+      if (w.key) {
+        // Handshakes that never reach ZAP (no CURVE, or not ZeroMQ at all) are
+        // seen only by the socket's monitor.
+        const auto monitor = "inproc://murmur-handshakes-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+        if (zmq_socket_monitor(pull_.handle(), monitor.c_str(),
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+          throw zmq::error_t();
+        handshakes_ = zmq::socket_t(ctx_, zmq::socket_type::pair);
+        handshakes_.set(zmq::sockopt::linger, 0);
+        handshakes_.connect(monitor);
+      }
+      pull_.bind(w.bind);
     } catch (const zmq::error_t& e) {
-      return common::make_error(common::errc::io, "cannot bind " + endpoint(net_, run_id_, rank_) + ": " + e.what());
+      return common::make_error(common::errc::io, "cannot bind " + w.bind + ": " + e.what());
     }
     receiver_ = std::thread([this] { receive_loop(); });
     return {};
@@ -79,11 +101,12 @@ class zmq_transport final : public transport {
     stop_ = true;
     if (receiver_.joinable()) receiver_.join();
     for (auto& links : links_) links.clear();
+    if (handshakes_) zmq_socket_monitor(pull_.handle(), nullptr, 0);
+    handshakes_.close();
     pull_.close();
+    zap_.close();
     ctx_.close();
   }
-
-  std::uint64_t misrouted() const override { return misrouted_; }
 
  private:
   // The PUSH socket of link from -> to, opened on first use; null when no
@@ -92,11 +115,18 @@ class zmq_transport final : public transport {
     auto& links = links_[static_cast<std::size_t>(from)];
     auto it = links.find(to);
     if (it == links.end()) {
+      const auto& w = a_.where;
+      const auto home = static_cast<std::size_t>(home_of(to));
       try {
         zmq::socket_t s(ctx_, zmq::socket_type::push);
-        s.set(zmq::sockopt::sndhwm, net_.queue);
+        s.set(zmq::sockopt::sndhwm, a_.net.queue);
         s.set(zmq::sockopt::linger, 2000);  // close() still delivers what is queued
-        s.connect(endpoint(net_, run_id_, home_of(to)));
+        if (w.key) {
+          s.set(zmq::sockopt::curve_serverkey, w.publics[home]);
+          s.set(zmq::sockopt::curve_publickey, w.key->public_key);
+          s.set(zmq::sockopt::curve_secretkey, w.key->secret_key);
+        }
+        s.connect(w.endpoints[home]);
         it = links.emplace(to, std::move(s)).first;
       } catch (const zmq::error_t& e) {
         // Out of sockets or file descriptors: the frame is lost (and counted);
@@ -110,12 +140,38 @@ class zmq_transport final : public transport {
     return &it->second;
   }
 
+  void answer_zap() { zap_answer(zap_, keys_, *a_.rejections); }
+
+  // A failed handshake the monitor saw: an event part, then the endpoint.
+  void count_handshake() {
+    for (bool more = true; more;) {
+      zmq::message_t part;
+      if (!handshakes_.recv(part, zmq::recv_flags::dontwait)) return;
+      more = part.more();
+      if (part.size() == 6) a_.rejections->count_auth("a peer without the run's CURVE key");
+    }
+  }
+
+  // The process a received message came from (its ZAP user id); -1 without CURVE.
+  std::int64_t peer_of(zmq::message_t& m) const {
+    if (!a_.where.key) return -1;
+    const char* user = zmq_msg_gets(m.handle(), "User-Id");
+    if (!user) return -2;  // cannot happen with CURVE and a ZAP handler
+    return std::strtoll(user, nullptr, 10);
+  }
+
   void receive_loop() {
-    zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0},
+                               {zap_.handle(), 0, ZMQ_POLLIN, 0},
+                               {handshakes_.handle(), 0, ZMQ_POLLIN, 0}};
+    const int nitems = a_.where.key ? 3 : 1;
+    auto* rejections = a_.rejections;
     while (!stop_) {
-      zmq::poll(items, 1, std::chrono::milliseconds(50));
+      zmq::poll(items, nitems, std::chrono::milliseconds(50));
+      if (nitems == 3 && (items[1].revents & ZMQ_POLLIN)) answer_zap();
+      if (nitems == 3 && (items[2].revents & ZMQ_POLLIN)) count_handshake();
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
-      for (;;) {
+      for (int budget = 0; budget < 1024; ++budget) {  // then let the ZAP handler in
         // One part (a whole frame, as a foreign sender might send) or two
         // (header, payload); more is not a frame.
         auto parts = std::make_shared<received>();
@@ -131,40 +187,47 @@ class zmq_transport final : public transport {
             more = rest.more();
           }
         }
-        if (extra) {
-          ++misrouted_;
-          continue;
-        }
+        const auto peer = peer_of(parts->head);
         const auto span_of = [](const zmq::message_t& m) {
           return std::span<const std::byte>(static_cast<const std::byte*>(m.data()), m.size());
         };
-        wire_bytes w{parts, span_of(parts->head), two ? span_of(parts->body) : std::span<const std::byte>()};
-        // Routing reads only the receiver (codec.hpp's wire_header);
-        // everything else is the agent's decoder's business.
-        const auto receiver = protocols::peek_receiver(w.bytes);
-        if (!receiver || *receiver >= static_cast<std::uint64_t>(agents_ + net_.processes) ||
-            home_of(*receiver) != rank_) {
-          ++misrouted_;
+        wire_bytes w{parts, span_of(parts->head), two ? span_of(parts->body) : std::span<const std::byte>(), peer};
+        const auto size = w.bytes.size() + w.payload.size();
+        // Routing reads only the header's receiver and sender (codec.hpp's
+        // wire_header); everything else is the agent's decoder's business.
+        const auto head = protocols::peek_header(w.bytes);
+        if (extra || !head || (a_.max_frame > 0 && size > a_.max_frame)) {
+          rejections->count(rejection::codec, peer);
           continue;
         }
-        deliver_(*receiver, std::move(w));
+        if (head->receiver >= static_cast<std::uint64_t>(a_.agents + a_.where.size) ||
+            home_of(head->receiver) != a_.where.rank) {
+          rejections->count(rejection::misrouted, peer);
+          continue;
+        }
+        // A process may speak only for the agents (and the control actor) it hosts.
+        if (peer != -1 &&
+            (head->sender >= static_cast<std::uint64_t>(a_.agents + a_.where.size) || home_of(head->sender) != peer)) {
+          rejections->count(rejection::sender, peer);
+          continue;
+        }
+        a_.deliver(head->receiver, std::move(w));
       }
     }
   }
 
-  // Agents live in process a mod P; control id agents + r in process r.
-  std::int64_t home_of(std::int64_t id) const { return id >= agents_ ? id - agents_ : process_of(id, net_.processes); }
+  // Agents live where the placement puts them; control id agents + r in process r.
+  std::int64_t home_of(std::int64_t id) const {
+    return id >= a_.agents ? id - a_.agents : a_.where.home[static_cast<std::size_t>(id)];
+  }
 
-  network_settings net_;
-  std::string run_id_;
-  std::int64_t rank_, agents_;
+  transport_args a_;
+  zap_key_map keys_;
   zmq::context_t ctx_{1};
-  zmq::socket_t pull_;
+  zmq::socket_t pull_, zap_, handshakes_;
   std::vector<std::map<std::int64_t, zmq::socket_t>> links_;  // [from][to], touched only by agent `from`
-  deliver_fn deliver_;
   std::thread receiver_;
   std::atomic<bool> stop_{false}, closed_{false}, warned_{false};
-  std::atomic<std::uint64_t> misrouted_{0};
 };
 
 }  // namespace
@@ -195,10 +258,8 @@ std::string endpoint(const network_settings& net, const std::string& run_id, std
   return {};
 }
 
-common::result<std::unique_ptr<transport>> make_zmq_transport(const network_settings& net, std::string run_id,
-                                                              std::int64_t rank, std::int64_t agents,
-                                                              deliver_fn deliver) {
-  auto t = std::make_unique<zmq_transport>(net, std::move(run_id), rank, agents, std::move(deliver));
+common::result<std::unique_ptr<transport>> make_zmq_transport(transport_args args) {
+  auto t = std::make_unique<zmq_transport>(std::move(args));
   if (auto ok = t->start(); !ok) return ok.err();
   return std::unique_ptr<transport>(std::move(t));
 }

@@ -369,9 +369,13 @@ common::result<frame> decode(std::span<const std::byte> bytes, std::span<const s
   return f;
 }
 
-std::optional<std::uint32_t> peek_receiver(std::span<const std::byte> bytes) {
-  if (bytes.size() < MURMUR_AT(receiver) + sizeof(wire_header::receiver)) return std::nullopt;
-  return get<std::uint32_t>(bytes, MURMUR_AT(receiver));
+std::optional<header_peek> peek_header(std::span<const std::byte> bytes) {
+  if (bytes.size() < frame_header_size || get<std::uint32_t>(bytes, MURMUR_AT(magic)) != frame_magic)
+    return std::nullopt;
+  return header_peek{.kind = get<std::uint16_t>(bytes, MURMUR_AT(kind)),
+                     .sender = get<std::uint32_t>(bytes, MURMUR_AT(sender)),
+                     .receiver = get<std::uint32_t>(bytes, MURMUR_AT(receiver)),
+                     .round = get<std::uint64_t>(bytes, MURMUR_AT(round))};
 }
 
 #undef MURMUR_AT

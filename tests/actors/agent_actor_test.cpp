@@ -11,6 +11,7 @@
 #include "agent_actor.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "murmur/topology/catalogue.hpp"
+#include "router.hpp"
 
 using namespace murmur;
 using namespace murmur::actors;
@@ -61,6 +62,9 @@ struct fixture : test_coordinator_fixture<> {
       auto args = std::make_shared<agent_args>();
       args->core = std::move(*agent_core::create(i, shared_, shard));
       args->net = &net;
+      args->routes = &routes;
+      args->rejections = &rejected;
+      args->fail = [this](std::string why) { failures.push_back(std::move(why)); };
       args->monitor = collector;
       args->cfg = &cfg_;
       args->clock = &clock_;
@@ -90,6 +94,9 @@ struct fixture : test_coordinator_fixture<> {
     return deliver([](const auto&) { return true; });
   }
 
+  rejection_table rejected{1};
+  router routes{3, 1, &rejected};
+  std::vector<std::string> failures;
   settings cfg_;
   nn::dataset train_, test_;
   std::unique_ptr<topology::schedule> schedule_;
@@ -217,6 +224,29 @@ TEST_CASE_METHOD(fixture, "a garbled frame is rejected and counted, and the roun
   CHECK(report_of(0).metrics.messages_rejected == 1);
   CHECK(report_of(0).metrics.counters.messages_missing == 1);
   CHECK(report_of(1).metrics.messages_rejected == 0);
+}
+
+TEST_CASE_METHOD(fixture, "frames of non-neighbours or of rounds outside the window are refused and counted",
+                 "[actors]") {
+  cfg_.topology.agents = 3;
+  start();
+  const auto forged = [](std::uint32_t sender, std::uint64_t round) {
+    return owned_wire(
+        protocols::encode_dense({.sender = sender, .receiver = 0, .round = round}, std::vector<float>{1.f}));
+  };
+  const auto window = static_cast<std::uint64_t>(cfg_.network.window);
+  caf::anon_send(agents[0], frame_atom::value, forged(1, window + 1));  // too far ahead of round 0
+  caf::anon_send(agents[0], frame_atom::value, forged(7, 0));           // no agent 7 in the ring of 3
+  settle();
+  CHECK(rejected.total(rejection::window) == 1);
+  CHECK(rejected.total(rejection::neighbour) == 1);
+  CHECK(rejected.from(rejection::window, -1) == 1);  // no authenticated peer in this test
+  // The run goes on, unharmed.
+  for (int i = 0; i < 4; ++i) deliver_all();
+  REQUIRE(got.finished.size() == 3);
+  CHECK(report_of(0).metrics.messages_rejected == 2);
+  CHECK(report_of(0).metrics.counters.messages_missing == 0);
+  CHECK(failures.empty());
 }
 
 TEST_CASE_METHOD(fixture, "stop drains: agents finish the round in flight, report and end", "[actors]") {

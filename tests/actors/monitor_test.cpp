@@ -78,6 +78,7 @@ struct monitor_fixture : test_coordinator_fixture<> {
     model_.name = "mlp";
     auto args = std::make_shared<monitor_args>();
     args->agents = 2;
+    args->rounds = 10;
     args->model = std::move(*nn::build_model(model_spec_for(model_, test_), 1));
     args->model->init(1);
     dim_ = args->model->parameters().size();
@@ -148,9 +149,27 @@ TEST_CASE_METHOD(monitor_fixture, "reports and finished from other processes cou
   remote(std::vector<std::byte>(64, std::byte{0x11}));                        // garbage
   remote(protocols::encode_dense({.receiver = 2}, std::vector<float>{1.f}));  // a model frame
   CHECK(records.empty());
+  remote(encode_report(report(1, 11, model(3.f)), 2));  // a round the run does not have
+  auto small = report(1, 1, model(3.f));
+  small.params = std::make_shared<const std::vector<float>>(3, 1.f);
+  remote(encode_report(small, 2));  // another model's size
+  // A report whose frame claims another sender than the agent it names.
+  auto claimed = *protocols::decode(encode_report(report(1, 1, model(3.f)), 2));
+  claimed.header.sender = 0;
+  remote(protocols::encode(claimed));
+  CHECK(records.empty());
   remote(encode_report(report(1, 1, model(3.f)), 2));
   REQUIRE(records.size() == 1);
   CHECK(records[0].consensus_distance == Approx(1.0 * static_cast<double>(dim_)));
+  caf::anon_send(monitor, finished_atom::value, std::int64_t{0});
+  sched.run();
+  CHECK(finished == 0);
+  remote(encode_finished(1, 2));
+  CHECK(finished == 1);
+}
+
+TEST_CASE_METHOD(monitor_fixture, "a replayed finished counts once: the run does not end early", "[actors][monitor]") {
+  caf::anon_send(monitor, finished_atom::value, std::int64_t{0});
   caf::anon_send(monitor, finished_atom::value, std::int64_t{0});
   sched.run();
   CHECK(finished == 0);

@@ -25,7 +25,6 @@ class held_transport final : public transport {
     return true;
   }
   void close() override {}
-  std::uint64_t misrouted() const override { return 0; }
   std::vector<sent_frame> frames;
 };
 

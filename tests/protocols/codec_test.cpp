@@ -226,17 +226,23 @@ TEST_CASE("f16 conversion rounds to nearest even, keeps subnormals and round-tri
   CHECK(from_f16_bits(to_f16_bits(-1e30f)) == -65504.f);
 }
 
-TEST_CASE("the transport's receiver peek reads the header field the codec writes", "[protocols][codec]") {
+TEST_CASE("the transport's header peek reads the fields the codec writes", "[protocols][codec]") {
   const std::vector<float> v{1.f, 2.f, 3.f};
   for (std::uint32_t receiver : {0u, 7u, 0xfffffffeu}) {
-    const auto bytes = encode_dense({.sender = 3, .receiver = receiver, .round = 9}, v);
-    REQUIRE(peek_receiver(bytes).has_value());
-    CHECK(*peek_receiver(bytes) == receiver);
+    const auto bytes = encode_dense({.kind = message_kind::update, .sender = 3, .receiver = receiver, .round = 9}, v);
+    const auto p = peek_header(bytes);
+    REQUIRE(p.has_value());
+    CHECK(p->receiver == receiver);
+    CHECK(p->sender == 3u);
+    CHECK(p->round == 9u);
+    CHECK(p->kind == static_cast<std::uint16_t>(message_kind::update));
     CHECK(decode(bytes)->header.receiver == receiver);
   }
-  const auto bytes = encode_dense({.receiver = 5}, v);
-  CHECK_FALSE(peek_receiver(std::span(bytes).first(offsetof(wire_header, receiver) + 3)).has_value());
-  CHECK(peek_receiver(std::span(bytes).first(offsetof(wire_header, receiver) + 4)).value() == 5u);
+  auto bytes = encode_dense({.receiver = 5}, v);
+  CHECK_FALSE(peek_header(std::span(bytes).first(frame_header_size - 1)).has_value());
+  CHECK(peek_header(std::span(bytes).first(frame_header_size)).value().receiver == 5u);
+  bytes[0] = std::byte{0};  // not the magic: not a header
+  CHECK_FALSE(peek_header(bytes).has_value());
 }
 
 TEST_CASE("record frames carry named fields and f32 values, and bad ones are rejected", "[protocols][codec]") {

@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "murmur/actors/settings.hpp"
+#include "murmur/actors/world.hpp"
 #include "murmur/common/clock.hpp"
 #include "murmur/common/result.hpp"
 
@@ -30,7 +32,10 @@ struct run_summary {
   std::vector<evaluation> evaluations;
   std::int64_t agents = 0, rounds = 0, rounds_per_epoch = 0;
   double wall_time_s = 0;
-  std::uint64_t misrouted = 0;
+  // What this process refused: by reason (rejection_names) and by peer process.
+  std::map<std::string, std::uint64_t> rejected;
+  std::map<std::string, std::map<std::string, std::uint64_t>> rejected_from;  // reason -> peer -> count
+  std::string rejected_text;                                                  // one line, or "none"
   bool interrupted = false;
 };
 
@@ -42,6 +47,10 @@ struct run_io {
   const common::clock* clock = nullptr;                         // nullptr: steady clock
   std::string run_id;                                           // names inproc/ipc endpoints (default: the pid)
   std::int64_t rank = 0;  // this process, of network.processes (0 runs the monitor)
+  // The run's processes, endpoints, keys and placement (world.hpp); nullptr:
+  // one process (a fresh key pair when it uses tcp or ipc), or REQUIRES
+  // network.processes = 1.
+  const world* where = nullptr;
 };
 
 common::result<run_summary> run(const settings& s, const run_io& io);

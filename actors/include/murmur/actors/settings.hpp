@@ -84,13 +84,26 @@ inline constexpr common::enum_name<transport_kind> transport_kind_names[] = {
     {transport_kind::inproc, "inproc"}, {transport_kind::ipc, "ipc"}, {transport_kind::tcp, "tcp"}};
 constexpr std::span<const common::enum_name<transport_kind>> names_of(transport_kind) { return transport_kind_names; }
 
+// How agents are spread over processes: contiguous ranges, or a mod P.
+enum class placement_kind { block, round_robin };
+inline constexpr common::enum_name<placement_kind> placement_kind_names[] = {
+    {placement_kind::block, "block"}, {placement_kind::round_robin, "round-robin"}};
+constexpr std::span<const common::enum_name<placement_kind>> names_of(placement_kind) { return placement_kind_names; }
+
 struct network_settings {
   transport_kind transport = transport_kind::inproc;
   std::string host = "127.0.0.1";
-  int base_port = 27500;       // tcp: process k binds base_port + k
+  int base_port = 27500;       // tcp: process k binds base_port + k (launched: + its local rank)
   int queue = 64;              // frames queued per link before new ones are dropped
   double timeout_ms = 2000;    // sync mode: how long to wait for in-neighbours
   std::int64_t processes = 1;  // local processes (tcp loopback)
+  placement_kind placement = placement_kind::round_robin;
+  bool curve = true;       // tcp and ipc links authenticated and encrypted (ZeroMQ CURVE)
+  std::string keys;        // directory of the processes' keys (murmur keygen); "": made per run
+  std::string interface;   // launched runs: advertise this interface's IPv4 address ("": first non-loopback)
+  std::string rendezvous;  // launched without PMIx: host:port that rank 0 serves
+  double rendezvous_timeout_s = 120;
+  std::int64_t window = 16;  // rounds ahead of an agent's own that it accepts frames for
   bool operator==(const network_settings&) const = default;
 };
 

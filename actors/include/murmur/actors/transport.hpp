@@ -9,6 +9,14 @@
 // (a model sent to k peers is encoded once and never copied). Payloads are
 // handed to ZeroMQ without a copy and delivered without one (the receiver
 // gets the ZeroMQ messages themselves).
+//
+// Between processes (tcp, ipc) links use ZeroMQ CURVE unless told not to:
+// the process's receive socket is a CURVE server whose ZAP handler admits
+// only the run's public keys and names the process each key belongs to; a
+// frame that claims a sender the authenticated process does not host is
+// refused and counted (rejections.hpp). A frame larger than the run's
+// largest is refused as oversized; ZeroMQ itself cuts one of more than
+// four times that (closing the connection) before it is held in memory.
 
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "murmur/actors/rejections.hpp"
 #include "murmur/actors/settings.hpp"
+#include "murmur/actors/world.hpp"
 #include "murmur/common/result.hpp"
 #include "murmur/protocols/codec.hpp"
 
@@ -30,6 +40,7 @@ struct wire_bytes {
   std::shared_ptr<const void> owner;
   std::span<const std::byte> bytes;
   std::span<const std::byte> payload;
+  std::int64_t peer = -1;  // the authenticated process it came from; -1: unknown (no CURVE)
 };
 // The frame in `w`, checked by the codec.
 common::result<protocols::frame> decode(const wire_bytes& w);
@@ -58,22 +69,24 @@ class transport {
   }
   // Stops the receive side and closes every socket. REQUIRES: no send in flight.
   virtual void close() = 0;
-  // Frames that arrived for an agent not in this process, or too short to name one.
-  virtual std::uint64_t misrouted() const = 0;
 };
 
 // Called from the transport's receive thread for each frame for `receiver`.
 using deliver_fn = std::function<void(std::int64_t receiver, wire_bytes frame)>;
 
-// The endpoint process `rank` binds: inproc://murmur-<run>-<rank>,
-// ipc:///tmp/murmur-<run>-<rank>, or tcp://host:(base_port + rank).
+// The endpoint process `rank` of a one-host run binds:
+// inproc://murmur-<run>-<rank>, ipc:///tmp/murmur-<run>-<rank>, or
+// tcp://host:(base_port + rank).
 std::string endpoint(const network_settings& net, const std::string& run_id, std::int64_t rank);
-// Agent a lives in process a mod processes. Ids agents + r address process
-// r's control actor: the monitor (r = 0) or the relay to it (r > 0).
-inline std::int64_t process_of(std::int64_t agent, std::int64_t processes) { return agent % processes; }
 
-common::result<std::unique_ptr<transport>> make_zmq_transport(const network_settings& net, std::string run_id,
-                                                              std::int64_t rank, std::int64_t agents,
-                                                              deliver_fn deliver);
+struct transport_args {
+  world where;                  // this process, the others' endpoints and keys, the placement
+  network_settings net;         // queue sizes
+  std::int64_t agents = 0;      // ids 0 .. agents - 1; agents + r is process r's control actor
+  std::size_t max_frame = 0;    // the largest frame the run sends (bytes); 0: no limit
+  rejection_table* rejections;  // counts what is refused (outlives the transport)
+  deliver_fn deliver;
+};
+common::result<std::unique_ptr<transport>> make_zmq_transport(transport_args args);
 
 }  // namespace murmur::actors

@@ -99,9 +99,15 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
 common::result<frame> decode(std::span<const std::byte> header, std::span<const std::byte> body,
                              const decode_limits& limits = {});
 
-// The receiver field of a frame's header, without decoding or checking the
-// rest; nullopt when the bytes are too short to hold it.
-std::optional<std::uint32_t> peek_receiver(std::span<const std::byte> bytes);
+// The routing fields of a frame's header, without decoding or checking the
+// rest (the checksum is the decoder's); nullopt when the bytes are too short
+// to be a header or do not start with the magic.
+struct header_peek {
+  std::uint16_t kind;
+  std::uint32_t sender, receiver;
+  std::uint64_t round;
+};
+std::optional<header_peek> peek_header(std::span<const std::byte> bytes);
 
 // The number of bytes a frame takes on the wire.
 inline std::size_t frame_bytes(const payload& p) { return frame_header_size + p.wire_bytes(); }
