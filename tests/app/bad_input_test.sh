@@ -83,6 +83,18 @@ expect_error "weights for the wrong graph" "undirected" topology --kind directed
 expect_error "bad edge list" "expected two agent numbers" topology --kind edges --file "$tmp/fm/train-labels-idx1-ubyte"
 expect_error "fixed-size graph of another size" "has 10 agents" topology --kind petersen --n 12
 expect_error "bipartite graph of odd size" "even number of agents" topology --kind bipartite-exponential --n 15
+# Launching and keys.
+"$murmur" keygen --dir "$tmp/keys" --processes 2 > /dev/null
+expect_error "--rank without --world" "--rank and --world go together" run "$tmp/ok.toml" --rank 1
+expect_error "rank outside the world" "rank 4 is not in 0 .. 3" run "$tmp/ok.toml" --rank 4 --world 4
+expect_error "launched without keys" "needs its processes' keys: murmur keygen" run "$tmp/ok.toml" --rank 1 --world 2 --rendezvous 127.0.0.1:1
+expect_error "launched without a rendezvous" "needs a rendezvous" run "$tmp/ok.toml" --rank 1 --world 2 --set network.curve=false
+expect_error "bad rendezvous" "is not host:port" run "$tmp/ok.toml" --rank 1 --world 2 --set network.curve=false --rendezvous nowhere
+expect_error "keys of too few processes" "process-2.pub" run "$tmp/ok.toml" --rank 0 --world 3 --set network.keys=\"$tmp/keys\" --rendezvous 127.0.0.1:1
+expect_error "no such interface" "interface \"nosuch0\" has no IPv4 address" run "$tmp/ok.toml" --rank 0 --world 1 --set network.curve=false --set network.interface=\"nosuch0\"
+printf '127.0.0.1\n127.0.0.1 extra\n' > "$tmp/hosts"
+expect_error "bad hostfile" "one host per line" run "$tmp/ok.toml" --rank 0 --world 2 --set network.curve=false --hostfile "$tmp/hosts"
+expect_error "keygen without a directory" "--dir is required" keygen --processes 2
 expect_error "no command" "" 
 
 echo "$failures failed"
