@@ -63,8 +63,7 @@ std::vector<pid_t> spawn_ranks(const run_args& a, std::int64_t processes, const 
     for (char** e = environ; *e; ++e)
       if (std::strncmp(*e, "MURMUR_CURVE_", 13) != 0) env.emplace_back(*e);
     if (!keys.empty()) {
-      env.push_back(std::string(secret_env) + "=" + keys[static_cast<std::size_t>(k)].public_key + ":" +
-                    keys[static_cast<std::size_t>(k)].secret_key);
+      env.push_back(std::string(secret_env) + "=" + keys[static_cast<std::size_t>(k)].secret_key);
       env.push_back(std::string(publics_env) + "=" + publics);
     }
     std::vector<char*> envp;
@@ -81,19 +80,21 @@ common::result<actors::key_set> keys_from_env(std::int64_t rank, std::int64_t pr
   const char* own = std::getenv(secret_env);
   const char* all = std::getenv(publics_env);
   if (!own || !all) return common::make_error(common::errc::invalid_argument, "no keys from the parent process");
+  // Z85 has no comma: the public keys are a comma-separated list, and this
+  // process's own public key is its entry.
   actors::key_set k;
-  const std::string pair = own;
-  const auto colon = pair.find(':');
-  k.own = {pair.substr(0, colon), colon == std::string::npos ? "" : pair.substr(colon + 1)};
+  k.own.secret_key = own;
   std::string list = all;
   for (std::size_t at = 0; at <= list.size();) {
     const auto end = std::min(list.find(',', at), list.size());
     k.publics.push_back(list.substr(at, end - at));
     at = end + 1;
   }
-  if (static_cast<std::int64_t>(k.publics.size()) != processes ||
-      k.publics[static_cast<std::size_t>(rank)] != k.own.public_key)
+  if (static_cast<std::int64_t>(k.publics.size()) != processes || rank >= processes)
     return common::make_error(common::errc::invalid_argument, "the parent's keys do not match this process");
+  k.own.public_key = k.publics[static_cast<std::size_t>(rank)];
+  if (!actors::is_curve_key(k.own.secret_key) || !actors::is_curve_key(k.own.public_key))
+    return common::make_error(common::errc::invalid_argument, "the parent's keys are not CURVE keys");
   return k;
 }
 
@@ -274,7 +275,9 @@ int run(run_args a) {
   std::signal(SIGINT, SIG_DFL);
   bar.clear();
   if (!r) return fail(r.err().message);
-  if (!children.finish(false)) return fail("a process of this run failed (see its error above)");
+  // An interrupted run (Ctrl-C, or a child that failed) may leave children
+  // waiting for agents that will not come: they are told to stop.
+  if (!children.finish(r->interrupted)) return fail("a process of this run failed (see its error above)");
   std::printf("\n%-8s %-8s %-10s %-10s %-12s %-12s %-10s\n", "epoch", "round", "average", "agents", "consensus",
               "MB sent", "dropped");
   for (const auto& e : r->evaluations)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every check murmur has:
 #   1. the format check (clang-format, .clang-format at the root),
-#   2. the release build (warnings are errors) and its full ctest suite,
+#   2. the release build (warnings are errors) and its full ctest suite, which
+#      includes, as root, the cluster tests with real components: mpirun,
+#      a one-node Slurm the test starts and stops (munge, slurmctld, slurmd),
+#      four network namespaces, and a hostile peer (tests/cluster/),
 #   3. an AddressSanitizer + UndefinedBehaviorSanitizer build and its ctest suite,
 #   4. a ThreadSanitizer build of the actor tests and two short runs (one
 #      process, and two over tcp), against Debian's CAF and libzmq sources
