@@ -178,11 +178,12 @@ TEST_CASE("with CURVE only the run's keys get in, and a process speaks only for 
   CHECK(box.got[0].first == 2);
   CHECK(box.got[0].second.peer == 1);  // the authenticated process
   CHECK(rejected.from(rejection::sender, 1) == 2);
-  CHECK(rejected.total(rejection::auth) == 2);
-  CHECK(rejected.total() == 4);
-  const auto text = rejected.describe();
-  CHECK_THAT(text, Catch::Contains("sender 2 (process 1: 2)"));
-  CHECK_THAT(text, Catch::Contains("auth 2"));
+  // ZeroMQ retries a refused handshake, so each refused socket counts at least once.
+  const auto auth = rejected.auth_addresses();
+  CHECK(auth.contains("127.0.0.1"));                           // the stranger's key, refused by ZAP
+  CHECK(auth.contains("a peer without the run's CURVE key"));  // no CURVE at all
+  CHECK(rejected.total() - rejected.total(rejection::auth) == 2);
+  CHECK_THAT(rejected.describe(), Catch::Contains("sender 2 (process 1: 2)"));
 }
 
 TEST_CASE("key files round-trip, and a bad or exposed one is refused with its name", "[actors][curve]") {
