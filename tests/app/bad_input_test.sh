@@ -83,6 +83,10 @@ expect_error "weights for the wrong graph" "undirected" topology --kind directed
 expect_error "bad edge list" "expected two agent numbers" topology --kind edges --file "$tmp/fm/train-labels-idx1-ubyte"
 expect_error "fixed-size graph of another size" "has 10 agents" topology --kind petersen --n 12
 expect_error "bipartite graph of odd size" "even number of agents" topology --kind bipartite-exponential --n 15
+# A diverging run stops with the agent and the round, never a silent NaN run.
+printf '[run]\nrounds = 8\n[data]\ntrain_limit = 512\n[model]\nname = "mlp"\n[topology]\nagents = 4\n[optimizer]\nlr = 1000\n[output]\nprogress = false\ndirectory = "%s/nan"\n' "$tmp" > "$tmp/nan.toml"
+expect_error "non-finite parameters" "parameters are not finite after round" run "$tmp/nan.toml"
+
 # Launching and keys.
 "$murmur" keygen --dir "$tmp/keys" --processes 2 > /dev/null
 expect_error "--rank without --world" "--rank and --world go together" run "$tmp/ok.toml" --rank 1
