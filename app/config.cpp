@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "murmur/actors/faults.hpp"
 #include "murmur/common/enum_names.hpp"
 #include "settings_schema.hpp"
 
@@ -117,6 +118,8 @@ common::status check(const std::string& path, const actors::settings& s) {
       return make_error(errc::invalid_argument, path + ": [faults] stragglers: agent " + std::to_string(a) +
                                                     " does not exist (agents = " + std::to_string(s.topology.agents) +
                                                     ")");
+  if (auto ok = actors::check_faults(s.faults, s.topology.agents); !ok)
+    return make_error(errc::invalid_argument, path + ": " + ok.err().message);
   if (auto ok = s.schedule.validate(); !ok)
     return make_error(errc::invalid_argument, path + ": [optimizer] " + ok.err().message);
   return {};

@@ -38,7 +38,28 @@ struct run_args {
   bool help_config = false;
   std::int64_t rank = -1, world = -1;  // a process of a launched run (launch.hpp)
   std::string rendezvous, hostfile;
+  bool resume = false;
 };
+
+using file_ptr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
+// This process's records (its agents' reports and fault events):
+// <output>/process-K.jsonl, appended to when the run resumes.
+common::result<file_ptr> open_records(const actors::settings& s, std::int64_t rank, bool resume) {
+  std::error_code ec;
+  std::filesystem::create_directories(s.output.directory, ec);
+  if (ec) return common::make_error(common::errc::io, "[output] directory " + s.output.directory + ": " + ec.message());
+  const auto path =
+      (std::filesystem::path(s.output.directory) / ("process-" + std::to_string(rank) + ".jsonl")).string();
+  file_ptr f(std::fopen(path.c_str(), resume ? "a" : "w"), &std::fclose);
+  if (!f) return common::make_error(common::errc::io, "cannot write " + path);
+  return f;
+}
+
+void print_resumed(const actors::run_summary& r, std::int64_t rank) {
+  for (const auto& line : r.resumed)
+    std::fprintf(stderr, "murmur: process %lld resumed %s\n", static_cast<long long>(rank), line.c_str());
+}
 
 // The children of a --processes run learn their keys from the environment
 // (readable only by this user): their own pair and every public key.
@@ -56,6 +77,7 @@ std::vector<pid_t> spawn_ranks(const run_args& a, std::int64_t processes, const 
     std::vector<std::string> args{"murmur", "run", a.config};
     for (const auto& o : a.overrides) args.insert(args.end(), {"--set", o});
     args.insert(args.end(), {"--set", "output.progress=false", "--child", std::to_string(k), "--run-id", run_id});
+    if (a.resume) args.emplace_back("--resume");
     std::vector<char*> argv;
     for (auto& x : args) argv.push_back(x.data());
     argv.push_back(nullptr);
@@ -213,10 +235,15 @@ int run(run_args a) {
     io.run_id = run_id;
     io.where = &*where;
     io.interrupt = &interrupted;
+    io.resume = a.resume;
+    auto records = open_records(*s, rank, a.resume);
+    if (!records) return fail("process " + std::to_string(rank) + ": " + records.err().message);
+    io.records = records->get();
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
     auto r = actors::run(*s, io);
     if (!r) return fail("process " + std::to_string(rank) + ": " + r.err().message);
+    print_resumed(*r, rank);
     if (r->rejected_text != "none")
       std::fprintf(stderr, "murmur: process %lld refused: %s\n", static_cast<long long>(rank),
                    r->rejected_text.c_str());
@@ -232,8 +259,10 @@ int run(run_args a) {
     if (!resolved) return fail("cannot write " + (dir / "config.toml").string());
   }
   const auto metrics_path = (dir / "metrics.jsonl").string();
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> metrics(std::fopen(metrics_path.c_str(), "w"), &std::fclose);
+  file_ptr metrics(std::fopen(metrics_path.c_str(), a.resume ? "a" : "w"), &std::fclose);
   if (!metrics) return fail("cannot write " + metrics_path);
+  auto records = open_records(*s, 0, a.resume);
+  if (!records) return fail(records.err().message);
 
   std::printf("murmur run: %lld agents, %s on %s, %s, %s (%s mode); output in %s\n",
               static_cast<long long>(s->topology.agents), s->protocol.algorithm.c_str(), s->topology.kind.c_str(),
@@ -258,6 +287,8 @@ int run(run_args a) {
   io.run_id = run_id;
   io.where = &*where;
   io.metrics = metrics.get();
+  io.records = records->get();
+  io.resume = a.resume;
   io.interrupt = &interrupted;
   io.on_progress = [&](std::int64_t done, std::int64_t total) {
     if (s->output.progress) bar.update("rounds", done, total, "");
@@ -275,6 +306,7 @@ int run(run_args a) {
   std::signal(SIGINT, SIG_DFL);
   bar.clear();
   if (!r) return fail(r.err().message);
+  print_resumed(*r, 0);
   // An interrupted run (Ctrl-C, or a child that failed) may leave children
   // waiting for agents that will not come: they are told to stop.
   if (!children.finish(r->interrupted)) return fail("a process of this run failed (see its error above)");
@@ -324,6 +356,8 @@ runner add_run_command(CLI::App& cmd) {
                  "HOST:PORT where rank 0 collects the endpoints (launched without PMIx)");
   cmd.add_option("--hostfile", a->hostfile, "one host per line, rank k on line k (processes started by ssh)")
       ->check(CLI::ExistingFile);
+  cmd.add_flag("--resume", a->resume,
+               "continue from the agents' checkpoints ([checkpoint] every > 0): the same command, restarted");
   cmd.add_option("--child", a->child, "(internal) this process's number in a --processes run")->group("");
   cmd.add_option("--run-id", a->run_id, "(internal) names the run's endpoints")->group("");
   return [a] { return run(*a); };

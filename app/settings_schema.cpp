@@ -111,6 +111,175 @@ void write_value(const std::string& key, const T& v, toml::table& t) {
   }
 }
 
+// Arrays of tables ([[faults.partition]] and the like): each entry's keys
+// are read by name, and an entry with an unknown key is refused.
+class entry_reader {
+ public:
+  entry_reader(const toml::node& n, std::size_t index) : t_(n.as_table()), index_(index) {}
+  bool is_table() const { return t_ != nullptr; }
+  // Reads `key` (absent: `out` keeps its default unless `required`).
+  template <class T>
+  entry_reader& get(const char* key, T& out, range r = {}, bool required = false) {
+    if (!error_.empty()) return *this;
+    seen_.emplace_back(key);
+    const auto* v = t_->get(key);
+    if (!v) {
+      if (required) error_ = where() + "'" + key + "' is missing";
+      return *this;
+    }
+    if (auto e = read_value(*v, out, r, {}); !e.empty()) error_ = where() + key + ": " + e;
+    return *this;
+  }
+  // A list of lists of integers (a partition's groups).
+  entry_reader& groups(const char* key, std::vector<std::vector<std::int64_t>>& out, range r) {
+    if (!error_.empty()) return *this;
+    seen_.emplace_back(key);
+    const auto* v = t_->get(key);
+    const auto* a = v ? v->as_array() : nullptr;
+    if (!a) {
+      error_ = where() + key + ": expected an array of arrays of agents, [[0, 1], [2, 3]]";
+      return *this;
+    }
+    out.clear();
+    for (const auto& g : *a) {
+      std::vector<std::int64_t> one;
+      if (auto e = read_value(g, one, r, {}); !e.empty()) {
+        error_ = where() + key + ": " + e;
+        return *this;
+      }
+      out.push_back(std::move(one));
+    }
+    return *this;
+  }
+  // "" when every key was known and read.
+  std::string finish() {
+    if (!error_.empty()) return error_;
+    for (const auto& [k, v] : *t_)
+      if (std::ranges::find(seen_, std::string(k.str())) == seen_.end())
+        return where() + "unknown key '" + std::string(k.str()) + "' (known: " + common::join(seen_) + ")";
+    return "";
+  }
+
+ private:
+  std::string where() const { return "entry " + std::to_string(index_ + 1) + ": "; }
+  const toml::table* t_;
+  std::size_t index_;
+  std::vector<std::string> seen_;
+  std::string error_;
+};
+
+template <class T, class F>
+std::string read_entries(const toml::node& n, std::vector<T>& out, F one) {
+  const auto* a = n.as_array();
+  if (!a) return "expected an array of tables ([[...]] blocks), got " + type_of(n);
+  std::vector<T> v;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    entry_reader r((*a)[i], i);
+    if (!r.is_table()) return "entry " + std::to_string(i + 1) + ": expected a table";
+    T e{};
+    if (auto err = one(r, e); !err.empty()) return err;
+    v.push_back(std::move(e));
+  }
+  out = std::move(v);
+  return "";
+}
+
+toml::array int_array(std::initializer_list<std::int64_t> v) {
+  toml::array a;
+  for (auto x : v) a.push_back(x);
+  return a;
+}
+
+void add_fault_lists(std::vector<setting>& all) {
+  constexpr range agent{0, 1e6}, round{0, 1e12};
+  all.push_back(
+      {.section = "faults",
+       .key = "partition",
+       .help = "[[faults.partition]] rounds = [from, to), groups = [[agents], ...]: groups cut off from each other "
+               "(agents in no group form one more)",
+       .read =
+           [=](actors::settings& s, const toml::node& n) {
+             return read_entries(n, s.faults.partitions, [&](entry_reader& r, actors::partition_window& p) {
+               std::vector<std::int64_t> rounds;
+               auto e = r.get("rounds", rounds, round, true).groups("groups", p.groups, agent).finish();
+               if (!e.empty()) return e;
+               if (rounds.size() != 2) return std::string("rounds: expected [from, to]");
+               p.from = rounds[0];
+               p.to = rounds[1];
+               return std::string();
+             });
+           },
+       .write =
+           [](const actors::settings& s, toml::table& t) {
+             toml::array a;
+             for (const auto& p : s.faults.partitions) {
+               toml::array groups;
+               for (const auto& g : p.groups) {
+                 toml::array one;
+                 for (auto x : g) one.push_back(x);
+                 groups.push_back(std::move(one));
+               }
+               a.push_back(toml::table{{"rounds", int_array({p.from, p.to})}, {"groups", std::move(groups)}});
+             }
+             t.insert_or_assign("partition", std::move(a));
+           }});
+  all.push_back(
+      {.section = "faults",
+       .key = "crash",
+       .help = "[[faults.crash]] agent, round, restart_after (rounds; -1: never): the agent stops and loses its "
+               "state; it comes back from its checkpoint, or from x^0 without one",
+       .read =
+           [=](actors::settings& s, const toml::node& n) {
+             return read_entries(n, s.faults.crashes, [&](entry_reader& r, actors::crash_fault& c) {
+               return r.get("agent", c.agent, agent, true)
+                   .get("round", c.round, round, true)
+                   .get("restart_after", c.restart_after, {-1, 1e12})
+                   .finish();
+             });
+           },
+       .write =
+           [](const actors::settings& s, toml::table& t) {
+             toml::array a;
+             for (const auto& c : s.faults.crashes)
+               a.push_back(toml::table{{"agent", c.agent}, {"round", c.round}, {"restart_after", c.restart_after}});
+             t.insert_or_assign("crash", std::move(a));
+           }});
+  all.push_back(
+      {.section = "faults",
+       .key = "flap",
+       .help = "[[faults.flap]] link = [a, b], period, down, rounds = [from, to) (to -1: the end): the link is down "
+               "`down` rounds of every `period`",
+       .read =
+           [=](actors::settings& s, const toml::node& n) {
+             return read_entries(n, s.faults.flaps, [&](entry_reader& r, actors::flap_fault& f) {
+               std::vector<std::int64_t> link, rounds{0, -1};
+               auto e = r.get("link", link, agent, true)
+                            .get("period", f.period, {1, 1e12})
+                            .get("down", f.down, {1, 1e12})
+                            .get("rounds", rounds, {-1, 1e12})
+                            .finish();
+               if (!e.empty()) return e;
+               if (link.size() != 2) return std::string("link: expected [a, b]");
+               if (rounds.size() != 2) return std::string("rounds: expected [from, to]");
+               f.a = link[0];
+               f.b = link[1];
+               f.from = rounds[0];
+               f.to = rounds[1];
+               return std::string();
+             });
+           },
+       .write =
+           [](const actors::settings& s, toml::table& t) {
+             toml::array a;
+             for (const auto& f : s.faults.flaps)
+               a.push_back(toml::table{{"link", int_array({f.a, f.b})},
+                                       {"period", f.period},
+                                       {"down", f.down},
+                                       {"rounds", int_array({f.from, f.to})}});
+             t.insert_or_assign("flap", std::move(a));
+           }});
+}
+
 // Declares the settings of one section.
 class group {
  public:
@@ -242,7 +411,11 @@ std::vector<setting> declare() {
            "how long the rendezvous waits for every process", {1, 86400})
       .add("window", [](auto& s) -> auto& { return s.network.window; },
            "frames for rounds more than this far ahead of the receiving agent's round are dropped and counted",
-           {1, 1024});
+           {1, 1024})
+      .add("down_after", [](auto& s) -> auto& { return s.network.down_after; },
+           "sync mode: an in-neighbour missing this many rounds in a row is marked down and not waited for until "
+           "it is heard again (0: always wait)",
+           {0, 1e6});
   group(all, "faults")
       .add(
           "drop", [](auto& s) -> auto& { return s.faults.drop; }, "probability a frame is lost", unit_open_hi)
@@ -257,7 +430,18 @@ std::vector<setting> declare() {
            {0, 1e9})
       .add("stragglers", [](auto& s) -> auto& { return s.faults.stragglers; }, "agents that compute slower", {0, 1e6})
       .add("slowdown", [](auto& s) -> auto& { return s.faults.slowdown; }, "their compute-time factor", {1, 1e6})
+      .add(
+          "churn", [](auto& s) -> auto& { return s.faults.churn; },
+          "probability an agent sits a round out (drawn per agent and round from the seed)", unit_open_hi)
       .add("seed", [](auto& s) -> auto& { return s.faults.seed; }, "the fault schedule's seed", {0, 9.0e15});
+  add_fault_lists(all);
+  group(all, "checkpoint")
+      .add("every", [](auto& s) -> auto& { return s.checkpoint.every; },
+           "each agent saves its state every this many rounds (0: never); murmur run --resume continues from it",
+           {0, 1e12})
+      .add(
+          "directory", [](auto& s) -> auto& { return s.checkpoint.directory; },
+          "where agent-K.safetensors go (\"\": <output.directory>/checkpoints)");
   group(all, "output")
       .add(
           "directory", [](auto& s) -> auto& { return s.output.directory; },
@@ -280,8 +464,8 @@ const std::vector<setting>& settings_schema() {
 }
 
 const std::vector<std::string>& section_names() {
-  static const std::vector<std::string> names{"run",      "data",    "model",  "optimizer", "protocol",
-                                              "topology", "network", "faults", "output"};
+  static const std::vector<std::string> names{"run",      "data",    "model",  "optimizer",  "protocol",
+                                              "topology", "network", "faults", "checkpoint", "output"};
   return names;
 }
 
@@ -316,6 +500,11 @@ std::string value_text(const toml::node& n) {
     std::string t;
     for (const auto& e : *a) t += (t.empty() ? "" : ", ") + value_text(e);
     return "[" + t + "]";
+  }
+  if (const auto* t = n.as_table()) {
+    std::string text;
+    for (const auto& [k, v] : *t) text += (text.empty() ? "" : ", ") + std::string(k.str()) + " = " + value_text(v);
+    return "{ " + text + " }";
   }
   if (const auto* i = n.as_integer()) return std::to_string(i->get());
   if (const auto* b = n.as_boolean()) return b->get() ? "true" : "false";

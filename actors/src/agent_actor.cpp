@@ -1,8 +1,10 @@
 #include "agent_actor.hpp"
 
 #include <chrono>
+#include <filesystem>
 
 #include "murmur/protocols/codec.hpp"
+#include "records.hpp"
 #include "router.hpp"
 
 namespace murmur::actors {
@@ -15,6 +17,28 @@ caf::timespan seconds(double s) {
 }
 
 void drive(self_ptr self);
+void start_round(self_ptr self);
+
+// A fault event of this agent, in its process's records.
+void note(agent_state& st, const char* event, nlohmann::json more = nlohmann::json::object()) {
+  if (!st.log) return;
+  more["event"] = event;
+  more["agent"] = st.core->id();
+  more["round"] = st.core->round();
+  more["wall_time_s"] = st.clock->now_s() - st.start_s;
+  st.log->write(more);
+}
+
+// Sends one frame now, unless the fault schedule cuts its link in its round.
+void send_now(agent_state& st, std::int64_t to, std::uint64_t round, const frame_parts& frame) {
+  if (st.schedule) {
+    if (const auto cut = st.schedule->cut(st.core->id(), to, round)) {
+      st.core->note_lost(*cut);
+      return;
+    }
+  }
+  if (!st.net->send_parts(st.core->id(), to, frame)) st.core->note_lost(loss_cause::queue);
+}
 
 // Encodes the agent's outgoing frames (a payload shared by several frames
 // once) and passes them through the fault layer; copies of a frame (delays,
@@ -29,28 +53,30 @@ void flush(self_ptr self) {
       last = f.body.get();
     }
     const auto to = static_cast<std::int64_t>(f.header.receiver);
+    const auto round = f.header.round;
     const frame_parts frame{protocols::encode_header(f.header, *encoded), encoded, encoded->bytes};
     if (!st.faults->active()) {
-      if (!st.net->send_parts(st.core->id(), to, frame)) ++st.core->dropped;
+      send_now(st, to, round, frame);
       continue;
     }
     const auto d = st.faults->decide(to, protocols::frame_header_size + encoded->bytes.size(), st.clock->now_s());
     if (d.delays_s.empty()) {
-      ++st.core->dropped;
+      st.core->note_lost(loss_cause::drop);
       continue;
     }
     for (double delay : d.delays_s) {
-      if (delay <= 0) {
-        if (!st.net->send_parts(st.core->id(), to, frame)) ++st.core->dropped;
-      } else {
-        self->delayed_send(self, seconds(delay), send_atom::value, delayed_frame{to, frame});
-      }
+      if (delay <= 0)
+        send_now(st, to, round, frame);
+      else
+        self->delayed_send(self, seconds(delay), send_atom::value, delayed_frame{to, round, frame});
     }
   }
 }
 
+bool is_down(const agent_state& st, std::int64_t peer) { return st.down.contains(peer); }
+
 // Whether the current exchange may complete; the protocol says whom it still
-// waits for.
+// waits for. Peers marked down are not waited for.
 bool satisfied(agent_state& st) {
   if (st.cfg->run.mode == run_mode::async) {
     // Bounded staleness: go on once every awaited peer has been heard from
@@ -60,12 +86,40 @@ bool satisfied(agent_state& st) {
     const auto round = static_cast<std::int64_t>(st.core->round());
     if (round <= bound) return true;
     for (auto peer : st.core->awaited_peers()) {
+      if (is_down(st, peer)) continue;
       const auto latest = st.core->latest_round_of(peer);
       if (!latest || static_cast<std::int64_t>(*latest) < round - bound) return false;
     }
     return true;
   }
-  return st.core->waiting_for().empty();
+  for (auto peer : st.core->waiting_for())
+    if (!is_down(st, peer)) return false;
+  return true;
+}
+
+// A frame of `peer` arrived: it is up.
+void heard(agent_state& st, std::int64_t peer) {
+  st.missed[peer] = 0;
+  if (st.down.erase(peer)) note(st, "peer_up", {{"peer", peer}});
+}
+
+// An awaited exchange ends: in-neighbours still missing count a missed
+// round; down_after in a row and they are marked down.
+void exchange_over(agent_state& st) {
+  const auto limit = st.cfg->network.down_after;
+  if (limit <= 0) return;
+  const auto missing = st.core->waiting_for();
+  for (auto peer : st.core->awaited_peers()) {
+    if (std::ranges::find(missing, peer) == missing.end()) {
+      st.missed[peer] = 0;
+      continue;
+    }
+    if (is_down(st, peer)) continue;
+    if (++st.missed[peer] >= limit) {
+      st.down.insert(peer);
+      note(st, "peer_down", {{"peer", peer}, {"missed_rounds", limit}});
+    }
+  }
 }
 
 void report(self_ptr self, bool final) {
@@ -77,9 +131,22 @@ void report(self_ptr self, bool final) {
     r.metrics.test_accuracy = e.accuracy;
     r.metrics.test_loss = e.loss;
   }
+  if (st.log) {
+    auto j = agent_record(r.metrics, st.clock->now_s() - st.start_s, std::nullopt);
+    j["peers_down"] = st.down.size();
+    st.log->write(j);
+  }
   const auto p = st.core->params();
   r.params = std::make_shared<const std::vector<float>>(p.begin(), p.end());
   self->send(st.monitor, report_atom::value, std::move(r));
+}
+
+// The agent has done its last round (or was stopped).
+void finish(self_ptr self, bool with_report) {
+  auto& st = self->state;
+  if (with_report) report(self, true);
+  st.done = true;
+  self->send(st.monitor, finished_atom::value, st.core->id());
 }
 
 void round_done(self_ptr self) {
@@ -94,15 +161,23 @@ void round_done(self_ptr self) {
     return;
   }
   st.core->end_round();
-  const bool finished = st.core->finished() || st.stopping;
-  if (finished || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
-    report(self, finished);
-    while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
+  const auto every = st.cfg->checkpoint.every;
+  if (every > 0 && !st.checkpoint.empty() && st.core->round() % static_cast<std::uint64_t>(every) == 0) {
+    if (auto ok = st.core->save_checkpoint(st.checkpoint); !ok) {
+      st.fail("agent " + std::to_string(st.core->id()) + ": checkpoint: " + ok.err().message);
+      st.done = true;
+      self->quit();
+      return;
+    }
   }
+  const bool finished = st.core->finished() || st.stopping;
   if (finished) {
-    st.done = true;
-    self->send(st.monitor, finished_atom::value, st.core->id());
+    finish(self, true);
     return;
+  }
+  if (st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
+    report(self, false);
+    while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
   }
   // Yield to the mailbox (frames, stop) before the next round.
   self->send(self, next_atom::value);
@@ -126,6 +201,7 @@ void drive(self_ptr self) {
     }
     flush(self);
     if (!r.wait || satisfied(st)) {
+      if (r.wait) exchange_over(st);
       st.core->complete_exchange();
       flush(self);
       continue;
@@ -136,9 +212,102 @@ void drive(self_ptr self) {
   }
 }
 
+// How long an idle agent (away, or rejoining) waits for a sign of the others'
+// round before it moves on by itself.
+double idle_wait_s(const agent_state& st, bool rejoin) {
+  const double t = st.cfg->network.timeout_ms * 1e-3;
+  return rejoin ? 3 * t + 1.0 : t;
+}
+
+// Idle until a neighbour's frame of a later round arrives or the wait ends.
+void idle(self_ptr self) {
+  auto& st = self->state;
+  st.idle = true;
+  self->delayed_send(self, seconds(idle_wait_s(st, st.rejoining)), timeout_atom::value, ++st.token);
+}
+
+// A crashed agent comes back: a fresh agent at x^0, restored from its
+// checkpoint when it has one, at the round it returns in.
+common::status restart(agent_state& st) {
+  const auto now = st.core->round();
+  auto fresh = st.rebuild();
+  if (!fresh) return fresh.err();
+  std::int64_t from = -1;
+  std::error_code ec;
+  if (!st.checkpoint.empty() && std::filesystem::exists(st.checkpoint, ec)) {
+    auto r = (*fresh)->load_checkpoint(st.checkpoint);
+    if (!r) return r.err();
+    from = static_cast<std::int64_t>(*r);
+  }
+  (*fresh)->skip_to(now, false);
+  (*fresh)->dropped = st.core->dropped;
+  (*fresh)->rejected = st.core->rejected;
+  (*fresh)->lost = st.core->lost;
+  st.core = std::move(*fresh);
+  st.missed.clear();
+  st.down.clear();
+  note(st, "restart", {{"checkpoint_round", from >= 0 ? nlohmann::json(from) : nlohmann::json(nullptr)}});
+  return {};
+}
+
+// The agent returns at its current round (from being away).
+bool come_back(self_ptr self) {
+  auto& st = self->state;
+  st.away = false;
+  if (st.crashed) {
+    st.crashed = false;
+    if (auto ok = restart(st); !ok) {
+      st.fail("agent " + std::to_string(st.core->id()) + " cannot restart: " + ok.err().message);
+      st.done = true;
+      self->quit();
+      return false;
+    }
+  }
+  note(st, "back");
+  return true;
+}
+
+// Moves an idle agent to `round` (the others', or the next one).
+void move_to(self_ptr self, std::uint64_t round) {
+  auto& st = self->state;
+  st.idle = false;
+  ++st.token;
+  if (st.rejoining) {
+    note(st, "rejoin", {{"checkpoint_round", st.core->round()}, {"to_round", round}});
+    st.rejoining = false;
+  }
+  st.core->skip_to(round);
+  if (st.core->finished()) {
+    // Away to the end: nothing to report (a crashed agent's state is gone).
+    finish(self, !st.away);
+    return;
+  }
+  start_round(self);
+}
+
 void start_round(self_ptr self) {
   auto& st = self->state;
   if (st.done) return;
+  if (st.stopping) {
+    finish(self, !st.away);
+    return;
+  }
+  if (st.schedule) {
+    if (const auto why = st.schedule->away(st.core->id(), st.core->round())) {
+      if (!st.away) {
+        st.away = true;
+        st.crashed = *why == away_reason::crash;
+        note(st, st.crashed ? "crash" : "away");
+      }
+      idle(self);
+      return;
+    }
+    if (st.away && !come_back(self)) return;
+  }
+  if (st.rejoining) {
+    idle(self);
+    return;
+  }
   st.core->begin_round();
   drive(self);
 }
@@ -146,9 +315,15 @@ void start_round(self_ptr self) {
 void finish_wait(self_ptr self) {
   auto& st = self->state;
   st.waiting = false;
+  exchange_over(st);
   st.core->complete_exchange();
   flush(self);
   drive(self);
+}
+
+void refuse(agent_state& st, rejection why, std::int64_t peer) {
+  st.rejections->count(why, peer);
+  ++st.core->rejected;
 }
 
 }  // namespace
@@ -158,6 +333,8 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
   static_cast<agent_args&>(st) = std::move(*args);
   st.faults = std::make_unique<fault_injector>(st.cfg->faults, st.core->id());
   st.next_eval_epoch = st.cfg->output.eval_every_epochs;
+  while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
+  st.rejoining = st.rejoin;
   return {
       [=](start_atom) { start_round(self); },
       [=](next_atom) { start_round(self); },
@@ -167,25 +344,50 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
         // The transport has peeked at the header; the agent judges sender and
         // round before it pays for the checksum.
         const auto head = protocols::peek_header(w.bytes);
-        const auto refused = head ? st.core->admit(*head) : std::optional(rejection::codec);
-        if (refused) {
-          st.rejections->count(*refused, w.peer);
-          ++st.core->rejected;
+        if (!head) return refuse(st, rejection::codec, w.peer);
+        if (st.idle && st.core->neighbour_in(*head)) {
+          // A neighbour's frame tells an idle agent the others' round.
+          if (head->round > st.core->round()) {
+            const bool away_then = st.schedule && st.schedule->away(st.core->id(), head->round);
+            move_to(self, head->round);
+            if (away_then || st.done) {
+              st.core->note_lost(loss_cause::away);
+              return;
+            }
+          } else if (st.away) {
+            st.core->note_lost(loss_cause::away);
+            return;
+          }
+        } else if (st.away) {
+          st.core->note_lost(loss_cause::away);
           return;
         }
+        if (const auto refused = st.core->admit(*head)) return refuse(st, *refused, w.peer);
         auto f = decode(w);
-        if (!f) {
-          st.rejections->count(rejection::codec, w.peer);
-          ++st.core->rejected;
-          return;
-        }
+        if (!f) return refuse(st, rejection::codec, w.peer);
+        heard(st, static_cast<std::int64_t>(f->header.sender));
         st.core->receive(std::move(*f));
         flush(self);
         if (st.waiting && satisfied(st)) finish_wait(self);
       },
       [=](timeout_atom, std::uint64_t token) {
         auto& st = self->state;
-        if (st.waiting && token == st.token) finish_wait(self);
+        if (token != st.token) return;
+        if (st.waiting) {
+          finish_wait(self);
+        } else if (st.idle) {
+          // Nothing heard: an away agent lets its round pass; a rejoining one
+          // starts at its checkpoint's round.
+          const auto now = st.core->round();
+          if (st.rejoining) {
+            st.idle = false;
+            note(st, "rejoin", {{"checkpoint_round", now}, {"to_round", now}});
+            st.rejoining = false;
+            start_round(self);
+          } else {
+            move_to(self, now + 1);
+          }
+        }
       },
       [=](resume_atom, std::uint64_t token) {
         auto& st = self->state;
@@ -194,11 +396,17 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
           drive(self);
         }
       },
-      [=](send_atom, const delayed_frame& d) {
+      [=](send_atom, const delayed_frame& d) { send_now(self->state, d.to, d.round, d.frame); },
+      [=](stop_atom) {
         auto& st = self->state;
-        if (!st.net->send_parts(st.core->id(), d.to, d.frame)) ++st.core->dropped;
+        st.stopping = true;
+        // An idle agent has no round in flight to end: it stops now.
+        if (st.idle) {
+          st.idle = false;
+          ++st.token;
+          finish(self, !st.away);
+        }
       },
-      [=](stop_atom) { self->state.stopping = true; },
   };
 }
 

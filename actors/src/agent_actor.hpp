@@ -20,6 +20,8 @@ namespace murmur::actors {
 
 class router;
 
+class record_log;
+
 struct agent_args {
   std::unique_ptr<agent_core> core;
   transport* net = nullptr;
@@ -29,12 +31,28 @@ struct agent_args {
   caf::actor monitor;
   const settings* cfg = nullptr;
   const common::clock* clock = nullptr;
+  const fault_schedule* schedule = nullptr;  // partitions, flapping links, crashes, churn (nullptr: none)
+  record_log* log = nullptr;                 // this process's records and fault events (nullptr: none)
+  double start_s = 0;                        // the run's start on `clock`
+  std::string checkpoint;                    // this agent's checkpoint file ("": none)
+  // A fresh agent at x^0, for a crashed agent that restarts.
+  std::function<common::result<std::unique_ptr<agent_core>>()> rebuild;
+  // Restored from a checkpoint: learn the others' round before training.
+  bool rejoin = false;
 };
 
 // What the actor is given, and what it keeps while it runs.
 struct agent_state : agent_args {
   std::unique_ptr<fault_injector> faults;
   bool waiting = false, paused = false, stopping = false, done = false;
+  // Liveness (sync mode): rounds in a row each in-neighbour was missed; those
+  // marked down are not waited for until a frame of theirs arrives.
+  std::map<std::int64_t, std::int64_t> missed;
+  std::set<std::int64_t> down;
+  // Away (crashed or churned out) or rejoining: not running rounds, waiting
+  // for a neighbour's frame of a later round or the timeout.
+  bool away = false, rejoining = false, idle = false;
+  bool crashed = false;  // away because of a crash: the state is lost
   std::uint64_t token = 0;
   double next_eval_epoch = 0;
   static inline const char* name = "murmur-agent";

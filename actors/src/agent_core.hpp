@@ -5,14 +5,17 @@
 // compute steps to the next exchange, hand it frames, complete exchanges.
 // Single-threaded: used by one actor.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "murmur/actors/faults.hpp"
 #include "murmur/actors/rejections.hpp"
 #include "murmur/actors/settings.hpp"
 #include "murmur/common/clock.hpp"
@@ -46,8 +49,9 @@ struct agent_metrics {
   double train_loss = 0;  // mean over the rounds since the last report
   double test_accuracy = -1, test_loss = -1;
   protocols::protocol_counters counters;
-  std::uint64_t messages_dropped = 0;   // by faults or a full queue
-  std::uint64_t messages_rejected = 0;  // frames the decoder refused
+  std::uint64_t messages_dropped = 0;                             // by faults or a full queue
+  std::uint64_t messages_rejected = 0;                            // frames the decoder refused
+  std::array<std::uint64_t, std::size(loss_cause_names)> lost{};  // frames not delivered, by loss_cause
   double compute_seconds = 0;
   bool operator==(const agent_metrics&) const = default;
 };
@@ -81,6 +85,18 @@ class agent_core {
     ++round_;
     if (run_.rounds_done) run_.rounds_done->fetch_add(1, std::memory_order_relaxed);
   }
+  // Moves on to `round` (later than the current one, at most the last)
+  // without computing the rounds between: an agent that was away.
+  // `count`: the skipped rounds count as done for progress.
+  void skip_to(std::uint64_t round, bool count = true);
+
+  // The agent's whole state, to continue where it was: the model (weights
+  // and statistics), the algorithm's state (state.hpp) and the round, as one
+  // safetensors file written atomically.
+  common::status save_checkpoint(const std::string& path);
+  // Restores a checkpoint of this agent (same model, algorithm and agent;
+  // anything else is refused with the file's name). Returns its round.
+  common::result<std::uint64_t> load_checkpoint(const std::string& path);
 
   std::vector<protocols::outgoing_frame> take_outgoing() { return alg_->take_outgoing(); }
   // Whether a frame may reach the protocol, judged from its header alone
@@ -88,6 +104,8 @@ class agent_core {
   // out) in the frame's round, and the round no more than network.window
   // ahead of this agent's nor dedup_window behind it. The reason when not.
   std::optional<rejection> admit(const protocols::header_peek& h);
+  // Whether the frame's sender is a neighbour (in or out) in the frame's round.
+  bool neighbour_in(const protocols::header_peek& h);
   // A frame from the wire (already decoded and admitted).
   void receive(protocols::frame f) { alg_->receive(std::move(f)); }
   // The first parameter that is NaN or infinite; nullopt when all are finite.
@@ -104,6 +122,11 @@ class agent_core {
   const protocols::protocol_counters& counters() const { return alg_->counters(); }
   double last_compute_seconds() const { return last_compute_s_; }
   std::uint64_t dropped = 0, rejected = 0;
+  std::array<std::uint64_t, std::size(loss_cause_names)> lost{};
+  void note_lost(loss_cause c) {
+    ++lost[static_cast<std::size_t>(c)];
+    ++dropped;
+  }
 
  private:
   agent_core(std::int64_t id, const shared_run& run) : id_(id), run_(run) {}
@@ -125,6 +148,7 @@ class agent_core {
   std::span<const std::int32_t> labels_;
   std::uint64_t round_ = 0;
   std::int64_t loader_epoch_ = -1, batch_round_ = -1;
+  std::uint64_t skip_batches_ = 0;  // restored mid-epoch: batches of the epoch already taken
   // Neighbours (in or out, sorted) of a static graph, or of the rounds of a
   // time-varying one seen lately.
   std::vector<std::int64_t> static_neighbours_;

@@ -26,6 +26,7 @@ using remote_atom = caf::atom_constant<caf::atom("remote")>;
 // A frame that leaves later (fault delay); its payload is shared by its copies.
 struct delayed_frame {
   std::int64_t to = 0;
+  std::uint64_t round = 0;
   frame_parts frame;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "records.hpp"
 #include "remote.hpp"
 #include "round_summary.hpp"
 #include "router.hpp"
@@ -26,27 +27,8 @@ nlohmann::json record_json(nlohmann::json agent, const evaluation& e, std::uint6
           {"messages_rejected", rejected}};
 }
 
-nlohmann::json agent_json(const agent_metrics& m, double wall, double consensus) {
-  const auto& c = m.counters;
-  auto j = record_json(m.agent,
-                       {.round = m.round,
-                        .epoch = m.epoch,
-                        .wall_time_s = wall,
-                        .consensus_distance = consensus,
-                        .train_loss = m.train_loss,
-                        .bytes_sent = c.bytes_sent},
-                       m.messages_dropped, m.messages_rejected);
-  j["bytes_received"] = c.bytes_received;
-  j["messages_sent"] = c.messages_sent;
-  j["messages_received"] = c.messages_received;
-  j["messages_missing"] = c.messages_missing;
-  j["staleness_max"] = c.staleness_max;
-  j["compute_seconds"] = m.compute_seconds;
-  j["test_accuracy"] = m.test_accuracy >= 0 ? nlohmann::json(m.test_accuracy) : nlohmann::json(nullptr);
-  return j;
-}
-
-// Every agent reported for `round`: summarize, evaluate the average, write.
+// Every agent reported for `round` (or is past it without a report: away,
+// crashed, rejoined later): summarize, evaluate the average, write.
 void complete(self_ptr self, std::uint64_t round, std::span<const agent_report> reports) {
   auto& a = *self->state.args;
   const double wall = a.clock->now_s() - a.start_s;
@@ -66,14 +48,35 @@ void complete(self_ptr self, std::uint64_t round, std::span<const agent_report> 
                        .messages_rejected = s.messages_rejected};
   if (a.metrics) {
     for (std::size_t i = 0; i < reports.size(); ++i)
-      std::fprintf(a.metrics, "%s\n", agent_json(reports[i].metrics, wall, s.distance[i]).dump().c_str());
+      std::fprintf(a.metrics, "%s\n", agent_record(reports[i].metrics, wall, s.distance[i]).dump().c_str());
     auto j = record_json("average", rec, rec.messages_dropped, rec.messages_rejected);
+    j["agents"] = reports.size();  // fewer than all when some were away at this round
     j["test_accuracy"] = avg.accuracy;
     j["test_loss"] = avg.loss;
     std::fprintf(a.metrics, "%s\n", j.dump().c_str());
     std::fflush(a.metrics);
   }
   if (a.on_record) a.on_record(rec);
+}
+
+// Writes, in round order, every pending round no agent can still report:
+// each has reported it, moved past it or finished.
+void complete_ready(self_ptr self) {
+  auto& st = self->state;
+  while (!st.pending.empty()) {
+    auto it = st.pending.begin();
+    const auto round = it->first;
+    bool ready = true;
+    for (std::size_t a = 0; a < st.finished.size() && ready; ++a) {
+      if (st.finished[a] || st.latest[a] > static_cast<std::int64_t>(round)) continue;
+      ready = std::ranges::any_of(
+          it->second, [&](const agent_report& r) { return r.metrics.agent == static_cast<std::int64_t>(a); });
+    }
+    if (!ready) return;
+    if (!it->second.empty()) complete(self, round, it->second);
+    st.written.insert(round);
+    st.pending.erase(it);
+  }
 }
 
 }  // namespace
@@ -100,26 +103,31 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
       },
       [=](report_atom, agent_report& r) {
         auto& st = self->state;
+        st.init();
         const auto round = r.metrics.round;
+        const auto agent = static_cast<std::size_t>(r.metrics.agent);
+        st.latest[agent] = std::max(st.latest[agent], static_cast<std::int64_t>(round));
+        // A round already written (a restarted agent's second report of it) stays as written.
+        if (st.written.contains(round)) {
+          complete_ready(self);
+          return;
+        }
         auto& bucket = st.pending[round];
         // One report per agent and round (a replayed one replaces it).
         const auto same =
             std::ranges::find_if(bucket, [&](const agent_report& b) { return b.metrics.agent == r.metrics.agent; });
-        if (same != bucket.end()) {
+        if (same != bucket.end())
           *same = std::move(r);
-          return;
-        }
-        bucket.push_back(std::move(r));
-        if (static_cast<std::int64_t>(bucket.size()) == st.args->agents) {
-          complete(self, round, bucket);
-          st.pending.erase(round);
-        }
+        else
+          bucket.push_back(std::move(r));
+        complete_ready(self);
       },
       [=](finished_atom, std::int64_t agent) {
         auto& st = self->state;
-        if (st.finished.empty()) st.finished.assign(static_cast<std::size_t>(st.args->agents), false);
+        st.init();
         if (agent < 0 || agent >= st.args->agents || st.finished[static_cast<std::size_t>(agent)]) return;
         st.finished[static_cast<std::size_t>(agent)] = true;
+        complete_ready(self);
         if (++st.finished_count < st.args->agents) return;
         // Reports of an interrupted run may not line up by round: evaluate what there is.
         for (auto& [round, bucket] : st.pending) complete(self, round, bucket);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "messages.hpp"
 #include "murmur/actors/runtime.hpp"
@@ -36,8 +37,15 @@ struct monitor_state {
   std::shared_ptr<monitor_args> args;
   std::unique_ptr<nn::evaluator> evaluator;
   std::map<std::uint64_t, std::vector<agent_report>> pending;
-  std::vector<bool> finished;  // by agent: a "finished" counts once
+  std::vector<bool> finished;        // by agent: a "finished" counts once
+  std::vector<std::int64_t> latest;  // by agent: the newest round it reported (-1: none)
+  std::set<std::uint64_t> written;   // rounds evaluated and written
   std::int64_t finished_count = 0;
+  void init() {
+    if (!finished.empty()) return;
+    finished.assign(static_cast<std::size_t>(args->agents), false);
+    latest.assign(static_cast<std::size_t>(args->agents), -1);
+  }
   static inline const char* name = "murmur-monitor";
 };
 

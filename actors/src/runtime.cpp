@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "monitor_actor.hpp"
 #include "murmur/nn/dataset.hpp"
 #include "murmur/topology/catalogue.hpp"
+#include "records.hpp"
 #include "remote.hpp"
 #include "router.hpp"
 
@@ -100,6 +102,8 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     return make_error(errc::invalid_argument, "[topology] the graph has " + std::to_string((*schedule)->size()) +
                                                   " agents, agents = " + std::to_string(n));
   if (auto ok = check_topology(s, **schedule); !ok) return ok.err();
+  if (auto ok = check_faults(s.faults, n); !ok) return ok.err();
+  const fault_schedule faults(s.faults, n);
 
   std::size_t smallest = train.labels.size();
   for (const auto& shard : parts->shards) smallest = std::min(smallest, shard.size());
@@ -133,6 +137,35 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     auto a = agent_core::create(i, shared, parts->shards[static_cast<std::size_t>(i)]);
     if (!a) return a.err();
     cores_.push_back(std::move(*a));
+  }
+  // Checkpoints: one file per agent, replaced atomically every `every` rounds.
+  const std::filesystem::path checkpoints = s.checkpoint.directory.empty()
+                                                ? std::filesystem::path(s.output.directory) / "checkpoints"
+                                                : std::filesystem::path(s.checkpoint.directory);
+  const auto checkpoint_of = [&](std::int64_t i) {
+    return (checkpoints / ("agent-" + std::to_string(i) + ".safetensors")).string();
+  };
+  if (s.checkpoint.every > 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(checkpoints, ec);
+    if (ec) return make_error(errc::io, "[checkpoint] directory " + checkpoints.string() + ": " + ec.message());
+  }
+  std::vector<std::string> resumed;
+  if (io.resume) {
+    if (s.checkpoint.every <= 0)
+      return make_error(errc::invalid_argument, "--resume needs [checkpoint] every > 0 (the run saves none)");
+    for (auto& a : cores_) {
+      const auto path = checkpoint_of(a->id());
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) {
+        resumed.push_back("agent " + std::to_string(a->id()) + " at x^0 (no " + path + ")");
+        continue;
+      }
+      auto r = a->load_checkpoint(path);
+      if (!r) return make_error(r.err().code, "--resume: " + r.err().message);
+      rounds_done += static_cast<std::int64_t>(*r);
+      resumed.push_back("agent " + std::to_string(a->id()) + " from round " + std::to_string(*r));
+    }
   }
 
   caf::actor_system_config cfg;
@@ -173,6 +206,19 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   if (!net) return net.err();
 
   run_summary summary;
+  summary.resumed = std::move(resumed);
+  record_log records(io.records);
+  if (faults.active()) {
+    // The windows of the fault schedule, for plots and tables.
+    for (const auto& p : s.faults.partitions) {
+      nlohmann::json groups = p.groups;
+      records.write({{"event", "partition"}, {"process", rank}, {"from", p.from}, {"to", p.to}, {"groups", groups}});
+    }
+    for (const auto& c : s.faults.crashes)
+      if (where->home[static_cast<std::size_t>(c.agent)] == rank)
+        records.write(
+            {{"event", "crash_scheduled"}, {"agent", c.agent}, {"round", c.round}, {"restart_after", c.restart_after}});
+  }
   summary.agents = n;
   summary.rounds = shared.rounds;
   summary.rounds_per_epoch = shared.rounds_per_epoch;
@@ -232,6 +278,14 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     args->monitor = monitor;
     args->cfg = &s;
     args->clock = &clock;
+    args->schedule = faults.active() ? &faults : nullptr;
+    args->log = &records;
+    args->start_s = start;
+    if (s.checkpoint.every > 0) args->checkpoint = checkpoint_of(i);
+    args->rebuild = [&shared, shard = parts->shards[static_cast<std::size_t>(i)], i] {
+      return agent_core::create(i, shared, shard);
+    };
+    args->rejoin = io.resume;
     agents.push_back(sys.spawn(agent_actor, args));
     routes->attach(i, agents.back());
   }

@@ -28,7 +28,8 @@ std::span<const std::byte> bytes_of(std::span<T> s) {
 
 }  // namespace
 
-common::status save_checkpoint(const std::string& path, model& m, const sgd* opt, const training_position& pos) {
+common::status save_checkpoint(const std::string& path, model& m, const sgd* opt, const training_position& pos,
+                               const checkpoint_extra& extra) {
   auto& store = m.store();
   std::vector<safetensor_view> views;
   for (std::size_t h = 0; h < store.parameter_entries().size(); ++h) {
@@ -58,10 +59,13 @@ common::status save_checkpoint(const std::string& path, model& m, const sgd* opt
       {"murmur.step", std::to_string(pos.step)},
       {"murmur.seed", std::to_string(pos.seed)},
   };
+  views.insert(views.end(), extra.tensors.begin(), extra.tensors.end());
+  for (const auto& [k, v] : extra.metadata) meta[k] = v;
   return write_safetensors(path, views, meta);
 }
 
-common::result<training_position> load_checkpoint(const std::string& path, model& m, sgd* opt) {
+common::result<training_position> load_checkpoint(const std::string& path, model& m, sgd* opt,
+                                                  const std::string& extra_prefix, safetensors_file* extra) {
   auto file = read_safetensors(path);
   if (!file) return file.err();
   const auto& spec = m.spec();
@@ -101,7 +105,8 @@ common::result<training_position> load_checkpoint(const std::string& path, model
     for (const auto& e : store.parameter_entries())
       if (auto s = check(momentum_prefix + e.name, dtype::f32, e.shape); !s) return s.err();
   for (const auto& [name, t] : file->tensors)
-    if (!expected.count(name)) return make_error(errc::mismatch, path + ": unexpected tensor " + name);
+    if (!expected.count(name) && (extra_prefix.empty() || !name.starts_with(extra_prefix)))
+      return make_error(errc::mismatch, path + ": unexpected tensor " + name);
 
   training_position pos;
   try {
@@ -125,6 +130,12 @@ common::result<training_position> load_checkpoint(const std::string& path, model
   if (load_momentum)
     for (const auto& e : store.parameter_entries())
       copy(momentum_prefix + e.name, opt->momentum_buffer().data() + e.offset);
+  if (extra) {
+    extra->metadata = file->metadata;
+    extra->tensors.clear();
+    for (auto& [name, t] : file->tensors)
+      if (!extra_prefix.empty() && name.starts_with(extra_prefix)) extra->tensors.emplace(name, std::move(t));
+  }
   return pos;
 }
 

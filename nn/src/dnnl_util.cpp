@@ -17,6 +17,7 @@ dt to_dnnl(dtype t) {
     case dtype::s32:
       return dt::s32;
     case dtype::s64:
+    case dtype::f64:
       return dt::undef;
   }
   return dt::undef;

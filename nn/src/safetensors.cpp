@@ -23,7 +23,8 @@ constexpr std::uint64_t max_header = 100'000'000;
 
 // The safetensors names of murmur's element types.
 constexpr common::enum_name<dtype> st_names[] = {{dtype::f32, "F32"}, {dtype::bf16, "BF16"}, {dtype::s8, "I8"},
-                                                 {dtype::u8, "U8"},   {dtype::s32, "I32"},   {dtype::s64, "I64"}};
+                                                 {dtype::u8, "U8"},   {dtype::s32, "I32"},   {dtype::s64, "I64"},
+                                                 {dtype::f64, "F64"}};
 
 const char* st_name(dtype t) {
   for (const auto& n : st_names)

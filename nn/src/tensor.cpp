@@ -5,7 +5,7 @@
 namespace murmur::nn {
 
 std::size_t size_of(dtype t) {
-  constexpr std::size_t bytes[] = {4, 2, 1, 1, 4, 8};  // in the order of dtype
+  constexpr std::size_t bytes[] = {4, 2, 1, 1, 4, 8, 8};  // in the order of dtype
   return bytes[static_cast<std::size_t>(t)];
 }
 

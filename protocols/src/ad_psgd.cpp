@@ -74,6 +74,8 @@ class ad_psgd final : public algorithm {
     ++stats().messages_ignored;
   }
 
+  void on_state(state_io& io) override { sgd_.state(io, "momentum"); }
+
  private:
   struct pending {
     std::int64_t peer;

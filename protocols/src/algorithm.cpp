@@ -117,9 +117,25 @@ void algorithm::send(std::int64_t peer, message_kind kind, std::shared_ptr<const
                                   .sender = static_cast<std::uint32_t>(self_),
                                   .receiver = static_cast<std::uint32_t>(peer),
                                   .round = round.value_or(plan_.round),
-                                  .sequence = ++sequence_,
+                                  .sequence = next_sequence(),
                                   .push_sum_weight = scalar},
                        .body = std::move(body)});
+}
+
+std::uint64_t algorithm::next_sequence() {
+  // Increasing, and ahead of any sequence of an earlier round: an agent
+  // restarted from a checkpoint that rejoins at a later round is not taken
+  // for a replay of its past.
+  sequence_ = std::max(sequence_ + 1, plan_.round << 24);
+  return sequence_;
+}
+
+void algorithm::state(state_io& io) {
+  io.field("generator", gen_);
+  io.field("sequence", sequence_);
+  io.field("latest_round", latest_);
+  io.field("loss", loss_);
+  on_state(io);
 }
 
 std::vector<std::int64_t> algorithm::in_peers() const {

@@ -73,6 +73,13 @@ class choco final : public detail::with_sgd<choco_options> {
     message.body.add_to(std::span<double>(s_), w->second);
   }
 
+  void on_state(state_io& io) override {
+    sgd_.state(io, "momentum");
+    io.field("x_hat", x_hat_);
+    io.field("s", s_);
+    io.field("weights", weights_);
+  }
+
  private:
   // x <- x + γ (s - x̂)
   void consensus() {

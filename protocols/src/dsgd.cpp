@@ -63,6 +63,11 @@ class dsgd : public algorithm {
       ++stats().messages_ignored;
   }
 
+  void on_state(state_io& io) override {
+    sgd_.state(io, "momentum");
+    if (qgm_) qgm_->state(io, "qgm");
+  }
+
  private:
   void direction() {
     if (qgm_)

@@ -66,6 +66,11 @@ class quasi_global_momentum {
   void direction(std::span<const float> x, std::span<const float> g, std::span<float> d) const;
   void round_end(std::span<const float> x_start, std::span<const float> x_end, double lr);
   std::span<const float> buffer() const { return m_; }
+  void state(state_io& io, const std::string& name) {
+    io.field(name + ".buffer", m_);
+    io.field(name + ".accumulated", acc_);
+    io.field(name + ".count", count_);
+  }
 
  private:
   sgd_options sgd_;

@@ -65,6 +65,13 @@ class gradient_tracking final : public detail::with_sgd<gradient_tracking_option
       ++stats().messages_ignored;
   }
 
+  void on_state(state_io& io) override {
+    sgd_.state(io, "momentum");
+    io.field("y", y_, true);
+    io.field("g_prev", g_prev_, true);
+    io.field("first", first_);
+  }
+
  private:
   std::vector<float> y_, g_prev_, d_, both_;
   detail::inbox inbox_;

@@ -91,6 +91,15 @@ class gut final : public detail::with_sgd<gut_options> {
       ++stats().messages_ignored;
   }
 
+  void on_state(state_io& io) override {
+    sgd_.state(io, "momentum");
+    const std::pair<const char*, std::vector<float>*> vectors[] = {
+        {"x", &x_}, {"x_hat", &x_hat_}, {"u", &u_}, {"a", &a_}, {"g", &g_}, {"delta_prev", &delta_prev_}, {"y", &y_}};
+    for (const auto& [name, v] : vectors) io.field(name, *v, true);
+    io.field("s", s_, true);
+    io.field("initialised", initialised_);
+  }
+
  private:
   std::vector<float> x_, x_hat_;
   std::vector<double> s_;

@@ -68,6 +68,13 @@ class neighbourhood : public algorithm {
 
   const std::map<std::int64_t, std::vector<float>>& models() const { return models_; }
 
+  // The momentum of the round-ending step (the subclass adds its own state).
+  void neighbourhood_state(state_io& io) {
+    sgd_.state(io, "momentum");
+    if (qgm_) qgm_->state(io, "qgm");
+  }
+  void on_state(state_io& io) override { neighbourhood_state(io); }
+
  private:
   local_sgd sgd_;
   std::optional<quasi_global_momentum> qgm_;

@@ -111,6 +111,18 @@ class ngm final : public detail::neighbourhood {
     data_variant_[sender] = message.body.dense();
   }
 
+  void on_state(state_io& io) override {
+    neighbourhood_state(io);
+    self_feedback_.state(io, "self_feedback");
+    if (io.saving()) {
+      for (auto& [peer, f] : feedback_) f.state(io, "feedback." + std::to_string(peer));
+    } else {
+      feedback_.clear();
+      for (auto peer : io.peers_of("feedback"))
+        feedback_.try_emplace(peer, params().size()).first->second.state(io, "feedback." + std::to_string(peer));
+    }
+  }
+
  private:
   double in_weight(std::int64_t peer) const {
     for (const auto& pw : plan().in)

@@ -124,6 +124,24 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
     debias();
   }
 
+  void on_state(state_io& io) override {
+    sgd_.state(io, "momentum");
+    feedback_.state(io, "error_feedback");
+    io.field("x", x_);
+    io.field("w", w_);
+    io.field("qgm_buffer", m_);
+    io.field("x_after_step", x_after_step_);
+    io.field("w_after_step", w_after_step_);
+    io.field("last_lr", last_lr_);
+    io.field("sent", sent_);
+    io.field("received", received_);
+    io.field("sent_weight", sent_weight_);
+    io.field("received_weight", received_weight_);
+    io.field("last_sequence", last_sequence_);
+    io.field("quiet_rounds", quiet_rounds_);
+    if (!io.saving()) debias();
+  }
+
  private:
   bool compressing() const {
     return !compress_.identity() && (options_.switch_epoch < 0 || plan().epoch < options_.switch_epoch);

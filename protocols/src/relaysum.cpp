@@ -99,6 +99,25 @@ class relaysum final : public detail::with_sgd<relaysum_options> {
       ++stats().messages_ignored;
   }
 
+  void on_state(state_io& io) override {
+    sgd_.state(io, "momentum");
+    io.field("own", own_, true);
+    io.field("reference", reference_, true);
+    if (io.saving()) {
+      for (auto& [peer, r] : relayed_) {
+        io.field("relayed." + std::to_string(peer), r.values, true);
+        io.field("relayed_count." + std::to_string(peer), r.count);
+      }
+    } else {
+      relayed_.clear();
+      for (auto peer : io.peers_of("relayed")) {
+        auto& r = relayed_[peer];
+        io.field("relayed." + std::to_string(peer), r.values, true);
+        io.field("relayed_count." + std::to_string(peer), r.count);
+      }
+    }
+  }
+
  private:
   struct relay {
     std::vector<float> values;

@@ -30,6 +30,7 @@ struct evaluation {
 
 struct run_summary {
   std::vector<evaluation> evaluations;
+  std::vector<std::string> resumed;  // per local agent restored: "agent K from round R" (or "... at x^0")
   std::int64_t agents = 0, rounds = 0, rounds_per_epoch = 0;
   double wall_time_s = 0;
   // What this process refused: by reason (rejection_names) and by peer process.
@@ -40,7 +41,12 @@ struct run_summary {
 };
 
 struct run_io {
-  std::FILE* metrics = nullptr;                                 // JSON Lines (nullptr: none)
+  std::FILE* metrics = nullptr;  // the monitor's JSON Lines (nullptr: none)
+  std::FILE* records = nullptr;  // this process's agents' records and fault events, JSON Lines (nullptr: none)
+  // Continue from the agents' checkpoints ([checkpoint]): each local agent
+  // restores its file (one without a file starts at x^0) and rejoins the
+  // others at their round.
+  bool resume = false;
   std::function<void(const evaluation&)> on_eval;               // after each evaluation (from the monitor's thread)
   std::function<void(std::int64_t, std::int64_t)> on_progress;  // (agent rounds done, total), from the caller's thread
   const std::atomic<bool>* interrupt = nullptr;                 // set (e.g. by SIGINT) to stop and drain

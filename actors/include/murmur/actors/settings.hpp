@@ -103,8 +103,31 @@ struct network_settings {
   std::string interface;   // launched runs: advertise this interface's IPv4 address ("": first non-loopback)
   std::string rendezvous;  // launched without PMIx: host:port that rank 0 serves
   double rendezvous_timeout_s = 120;
-  std::int64_t window = 16;  // rounds ahead of an agent's own that it accepts frames for
+  std::int64_t window = 16;     // rounds ahead of an agent's own that it accepts frames for
+  std::int64_t down_after = 3;  // sync: an in-neighbour silent this many rounds in a row is not waited for (0: never)
   bool operator==(const network_settings&) const = default;
+};
+
+// Groups of agents cut off from each other in rounds [from, to); agents in
+// no group form one more group.
+struct partition_window {
+  std::int64_t from = 0, to = 0;
+  std::vector<std::vector<std::int64_t>> groups;
+  bool operator==(const partition_window&) const = default;
+};
+
+// An agent that stops at `round` (its state is lost) and comes back
+// `restart_after` rounds later (-1: never), from its checkpoint if it has one.
+struct crash_fault {
+  std::int64_t agent = 0, round = 0, restart_after = -1;
+  bool operator==(const crash_fault&) const = default;
+};
+
+// A link (both directions) down for `down` rounds of every `period`, in
+// rounds [from, to) (to = -1: to the end).
+struct flap_fault {
+  std::int64_t a = 0, b = 0, period = 10, down = 5, from = 0, to = -1;
+  bool operator==(const flap_fault&) const = default;
 };
 
 struct fault_settings {
@@ -116,8 +139,20 @@ struct fault_settings {
   double bandwidth_mbps = 0;             // per link; 0: unlimited
   std::vector<std::int64_t> stragglers;  // agents that compute slower
   double slowdown = 1.0;                 // their compute time factor
+  std::vector<partition_window> partitions;
+  std::vector<crash_fault> crashes;
+  double churn = 0;  // probability an agent sits a round out (gossipy's churn), drawn per (agent, round)
+  std::vector<flap_fault> flaps;
   std::uint64_t seed = 7;
   bool operator==(const fault_settings&) const = default;
+};
+
+// Each agent's state (model, optimizer, protocol state, round) every
+// `every` rounds, as safetensors written atomically.
+struct checkpoint_settings {
+  std::int64_t every = 0;  // rounds (0: no checkpoints)
+  std::string directory;   // "": <output.directory>/checkpoints
+  bool operator==(const checkpoint_settings&) const = default;
 };
 
 struct output_settings {
@@ -138,6 +173,7 @@ struct settings {
   topology_settings topology;
   network_settings network;
   fault_settings faults;
+  checkpoint_settings checkpoint;
   output_settings output;
   bool operator==(const settings&) const = default;
 };

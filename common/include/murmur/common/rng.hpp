@@ -5,6 +5,7 @@
 // numbers on every platform and standard library: runs and tests replay.
 // Not thread-safe: one generator per agent or per thread.
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -31,6 +32,13 @@ class rng {
   double gamma(double shape);
   // A Dirichlet(alpha, ..., alpha) draw written into `out`. REQUIRES: alpha > 0.
   void dirichlet(double alpha, std::span<double> out);
+
+  // The generator's position (checkpoints); a cached normal is not part of it.
+  std::array<std::uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void restore(const std::array<std::uint64_t, 4>& s) {
+    for (std::size_t k = 0; k < 4; ++k) s_[k] = s[k];
+    has_cached_normal_ = false;
+  }
 
   // Fisher-Yates shuffle.
   template <class T>

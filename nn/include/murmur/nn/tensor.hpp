@@ -16,10 +16,10 @@
 
 namespace murmur::nn {
 
-enum class dtype : std::uint8_t { f32, bf16, s8, u8, s32, s64 };
-inline constexpr common::enum_name<dtype> dtype_names[] = {{dtype::f32, "f32"}, {dtype::bf16, "bf16"},
-                                                           {dtype::s8, "s8"},   {dtype::u8, "u8"},
-                                                           {dtype::s32, "s32"}, {dtype::s64, "s64"}};
+enum class dtype : std::uint8_t { f32, bf16, s8, u8, s32, s64, f64 };  // f64: checkpointed state only
+inline constexpr common::enum_name<dtype> dtype_names[] = {
+    {dtype::f32, "f32"}, {dtype::bf16, "bf16"}, {dtype::s8, "s8"},  {dtype::u8, "u8"},
+    {dtype::s32, "s32"}, {dtype::s64, "s64"},   {dtype::f64, "f64"}};
 constexpr std::span<const common::enum_name<dtype>> names_of(dtype) { return dtype_names; }
 
 std::size_t size_of(dtype t);

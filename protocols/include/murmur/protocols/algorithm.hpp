@@ -42,6 +42,7 @@
 
 #include "murmur/common/rng.hpp"
 #include "murmur/protocols/codec.hpp"
+#include "murmur/protocols/state.hpp"
 
 namespace murmur::protocols {
 
@@ -88,6 +89,7 @@ class local_sgd {
   void direction(std::span<const float> x, std::span<const float> g, std::span<float> d);
   const sgd_options& options() const { return options_; }
   std::span<const float> momentum_buffer() const { return m_; }
+  void state(state_io& io, const std::string& name) { io.field(name, m_); }
 
  private:
   sgd_options options_;
@@ -176,6 +178,12 @@ class algorithm {
   virtual std::span<const float> numerator() const { return params_; }
   virtual double push_sum_weight() const { return 1.0; }
 
+  // Saves or restores (state.hpp) what a checkpoint needs to continue this
+  // algorithm: the base's generator, sequence and peers' latest rounds, then
+  // the algorithm's own (on_state). The parameters themselves are the
+  // model's and are saved with it.
+  void state(state_io& io);
+
   std::span<float> params() { return params_; }
   std::int64_t self() const { return self_; }
   const round_plan& plan() const { return plan_; }
@@ -191,6 +199,8 @@ class algorithm {
   // Called for a message that passed the generic checks (receiver, dimension
   // for model-sized payloads is the algorithm's own business).
   virtual void on_message(frame message) = 0;
+  // The algorithm's own state between rounds (see state()).
+  virtual void on_state(state_io&) {}
 
   // Queues a message to `peer` (fills sender, receiver, sequence, and the
   // round: this round unless `round` says otherwise, as for a reply).
@@ -208,6 +218,7 @@ class algorithm {
   // Notes the staleness of a message of round `r` used now.
   void used_message_of(std::uint64_t r);
   round_plan& mutable_plan() { return plan_; }
+  std::uint64_t next_sequence();
 
  private:
   std::int64_t self_;

@@ -18,6 +18,7 @@
 #include "murmur/common/enum_names.hpp"
 #include "murmur/common/rng.hpp"
 #include "murmur/protocols/payload.hpp"
+#include "murmur/protocols/state.hpp"
 
 namespace murmur::protocols {
 
@@ -71,6 +72,7 @@ class error_feedback {
   explicit error_feedback(std::size_t size) : memory_(size, 0.f) {}
   payload operator()(std::span<const float> x, const compressor& compress, common::rng& gen);
   std::span<const float> memory() const { return memory_; }
+  void state(state_io& io, const std::string& name) { io.field(name, memory_); }
 
  private:
   std::vector<float> memory_;
