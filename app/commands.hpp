@@ -19,6 +19,7 @@ runner add_topology_command(CLI::App& app);
 runner add_run_command(CLI::App& app);
 runner add_list_command(CLI::App& app);
 runner add_keygen_command(CLI::App& app);
+runner add_report_command(CLI::App& app);
 
 // Prints "murmur: error: <message>" on one line to stderr; returns 1.
 int fail(const std::string& message);

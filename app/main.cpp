@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   const runner run_keygen = add_keygen_command(*keygen);
   const runner run_partition = add_partition_command(*partition);
   const runner run_topology = add_topology_command(*topology);
+  auto* report = app.add_subcommand("report", "a run's records merged: a table and plots (accuracy, consensus)");
+  const runner run_report = add_report_command(*report);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
     if (topology->parsed()) return run_topology();
     if (list->parsed()) return run_list();
     if (keygen->parsed()) return run_keygen();
+    if (report->parsed()) return run_report();
   } catch (const dnnl::error& e) {
     return fail(std::string("oneDNN: ") + e.what());
   } catch (const std::bad_alloc&) {

@@ -56,6 +56,10 @@ if not after < 1.5 * ref:
 if not any(e["event"] == "partition" for e in events) or not any(e["event"] == "peer_down" for e in events):
     fail("the partition window or the peers it cut off are not in the records")
 
+r = subprocess.run([murmur, "report", "partition"], capture_output=True, text=True)
+if r.returncode != 0 or not os.path.getsize("partition/report.png") or "peer_down" not in r.stdout:
+    fail("murmur report: " + r.stdout[-1000:] + r.stderr[-1000:])
+
 for name, sets in (("churn-dsgd", []), ("churn-push-sum", ['protocol.algorithm="push-sum"',
                                                             "protocol.running_sums=true"])):
     ref_avg = free if not sets else run(name + "-free", *sets)[0]
