@@ -177,9 +177,10 @@ TEST_CASE_METHOD(monitor_fixture, "a replayed finished counts once: the run does
   CHECK(finished == 1);
 }
 
-TEST_CASE_METHOD(monitor_fixture,
-                 "a round an agent skipped is written once every agent is past it; an interrupted run's last at the end",
-                 "[actors][monitor]") {
+TEST_CASE_METHOD(
+    monitor_fixture,
+    "a round an agent skipped is written once every agent is past it; an interrupted run's last at the end",
+    "[actors][monitor]") {
   caf::anon_send(monitor, report_atom::value, report(0, 5, model(1.f)));
   caf::anon_send(monitor, report_atom::value, report(1, 4, model(2.f)));
   sched.run();
