@@ -106,8 +106,9 @@ void heard(agent_state& st, std::int64_t peer) {
 // An awaited exchange ends: in-neighbours still missing count a missed
 // round; down_after in a row and they are marked down.
 void exchange_over(agent_state& st) {
+  // Async mode does not wait for the round's messages (its bound is staleness): no liveness there.
   const auto limit = st.cfg->network.down_after;
-  if (limit <= 0) return;
+  if (limit <= 0 || st.cfg->run.mode == run_mode::async) return;
   const auto missing = st.core->waiting_for();
   for (auto peer : st.core->awaited_peers()) {
     if (std::ranges::find(missing, peer) == missing.end()) {
