@@ -309,6 +309,17 @@ void start_round(self_ptr self) {
     idle(self);
     return;
   }
+  if (st.catch_up > st.core->round()) {
+    // Behind the run (the process was paused, or the agent was marked down
+    // and left behind): it jumps to its neighbours' round, as a rejoining
+    // agent does, keeping its model; the rounds between are not trained.
+    note(st, "catch_up", {{"to_round", st.catch_up}});
+    st.core->skip_to(st.catch_up);
+    if (st.core->finished()) {
+      finish(self, true);
+      return;
+    }
+  }
   st.core->begin_round();
   drive(self);
 }
@@ -361,6 +372,14 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
           }
         } else if (st.away) {
           st.core->note_lost(loss_cause::away);
+          return;
+        }
+        if (st.cfg->run.mode == run_mode::sync &&
+            head->round > st.core->round() + static_cast<std::uint64_t>(st.cfg->network.window) &&
+            st.core->neighbour_in(*head)) {
+          // A neighbour is more than the window ahead: this agent is behind.
+          st.catch_up = std::max(st.catch_up, head->round);
+          st.core->note_lost(loss_cause::behind);
           return;
         }
         if (const auto refused = st.core->admit(*head)) return refuse(st, *refused, w.peer);

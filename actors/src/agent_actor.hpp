@@ -53,6 +53,9 @@ struct agent_state : agent_args {
   // for a neighbour's frame of a later round or the timeout.
   bool away = false, rejoining = false, idle = false;
   bool crashed = false;  // away because of a crash: the state is lost
+  // Sync mode: the latest round beyond the window that a neighbour's frame
+  // was of (the agent is behind the run, paused or slow, and jumps there).
+  std::uint64_t catch_up = 0;
   std::uint64_t token = 0;
   double next_eval_epoch = 0;
   static inline const char* name = "murmur-agent";

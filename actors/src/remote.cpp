@@ -44,6 +44,9 @@ const metric_field metric_fields[] = {
     member<&agent_metrics::compute_seconds>("compute_seconds"),
 };
 
+// The field of frames lost by one cause ("lost.drop", ...).
+std::string lost_field(std::string_view cause) { return "lost." + std::string(cause); }
+
 std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t round, protocols::payload body) {
   return protocols::encode({.header = {.kind = protocols::message_kind::control,
                                        .sender = static_cast<std::uint32_t>(from),
@@ -57,6 +60,8 @@ std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t
 std::vector<std::byte> encode_report(const agent_report& r, std::int64_t monitor_id) {
   std::vector<std::pair<std::string, double>> fields{{"report", 1.0}};
   for (const auto& f : metric_fields) fields.emplace_back(f.name, f.get(r.metrics));
+  for (const auto& n : loss_cause_names)
+    fields.emplace_back(lost_field(n.name), static_cast<double>(r.metrics.lost[static_cast<std::size_t>(n.value)]));
   return control(r.metrics.agent, monitor_id, r.metrics.round, protocols::record_payload(std::move(fields), *r.params));
 }
 
@@ -99,6 +104,11 @@ std::optional<remote_message> decode_remote(common::result<protocols::frame> f) 
     const auto v = field(m.name);
     if (!v) return std::nullopt;
     m.set(out.report.metrics, *v);
+  }
+  for (const auto& n : loss_cause_names) {
+    const auto v = field(lost_field(n.name));
+    if (!v || *v < 0) return std::nullopt;
+    out.report.metrics.lost[static_cast<std::size_t>(n.value)] = static_cast<std::uint64_t>(*v);
   }
   if (out.report.metrics.agent != static_cast<std::int64_t>(sender)) return std::nullopt;
   out.report.params = std::make_shared<const std::vector<float>>(std::move(f->body.values));

@@ -30,6 +30,7 @@ TEST_CASE("a report crosses processes with every metric and the f32 model intact
   m.messages_dropped = 8;
   m.messages_rejected = 9;
   m.compute_seconds = 12.75;
+  m.lost = {10, 11, 12, 13, 14, 15};  // by cause: drop, queue, partition, flap, away, behind
   r.params = std::make_shared<const std::vector<float>>(std::vector<float>{1.5f, -2.f, 1e-20f});
   const auto bytes = encode_report(r, 16);
   const auto got = decode_remote(bytes);

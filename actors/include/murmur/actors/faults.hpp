@@ -29,12 +29,14 @@
 namespace murmur::actors {
 
 // Why a frame did not reach its receiver (counted per agent and cause).
-enum class loss_cause { drop, queue, partition, flap, away };
-inline constexpr common::enum_name<loss_cause> loss_cause_names[] = {{loss_cause::drop, "drop"},
-                                                                     {loss_cause::queue, "queue"},
-                                                                     {loss_cause::partition, "partition"},
-                                                                     {loss_cause::flap, "flap"},
-                                                                     {loss_cause::away, "away"}};
+// Why a frame was not delivered: the fault layer dropped it, the transport's
+// queue was full, a partition or a flapping link cut it, its receiver was
+// away, or its receiver was behind the run (the frame of a round beyond its
+// window; it catches up instead).
+enum class loss_cause { drop, queue, partition, flap, away, behind };
+inline constexpr common::enum_name<loss_cause> loss_cause_names[] = {
+    {loss_cause::drop, "drop"}, {loss_cause::queue, "queue"}, {loss_cause::partition, "partition"},
+    {loss_cause::flap, "flap"}, {loss_cause::away, "away"},   {loss_cause::behind, "behind"}};
 constexpr std::span<const common::enum_name<loss_cause>> names_of(loss_cause) { return loss_cause_names; }
 
 // Why an agent is away in a round.
