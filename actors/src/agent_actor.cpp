@@ -333,6 +333,26 @@ void finish_wait(self_ptr self) {
   drive(self);
 }
 
+std::uint64_t window_of(const agent_state& st) { return static_cast<std::uint64_t>(st.cfg->network.window); }
+
+// A whole frame of `peer`'s, of a round beyond the window: the agent may be
+// behind the run. It catches up to a round that two of its in-neighbours
+// (one, if it has one) are beyond the window in, so that no single peer
+// (or a garbled round number: the frame's checksum is checked) moves it.
+void behind(agent_state& st, std::int64_t peer, std::uint64_t round) {
+  st.core->note_lost(loss_cause::behind);
+  auto& seen = st.ahead[peer];
+  seen = std::max(seen, round);
+  const auto limit = st.core->round() + window_of(st);
+  std::vector<std::uint64_t> rounds;
+  for (const auto& [p, r] : st.ahead)
+    if (r > limit) rounds.push_back(r);
+  const auto need = std::clamp<std::size_t>(st.core->in_neighbours(round).size(), 1, 2);
+  if (rounds.size() < need) return;
+  std::ranges::sort(rounds, std::greater{});
+  st.catch_up = std::max(st.catch_up, rounds[need - 1]);
+}
+
 void refuse(agent_state& st, rejection why, std::int64_t peer) {
   st.rejections->count(why, peer);
   ++st.core->rejected;
@@ -374,13 +394,11 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
           st.core->note_lost(loss_cause::away);
           return;
         }
-        if (st.cfg->run.mode == run_mode::sync &&
-            head->round > st.core->round() + static_cast<std::uint64_t>(st.cfg->network.window) &&
+        if (st.cfg->run.mode == run_mode::sync && head->round > st.core->round() + window_of(st) &&
             st.core->neighbour_in(*head)) {
-          // A neighbour is more than the window ahead: this agent is behind.
-          st.catch_up = std::max(st.catch_up, head->round);
-          st.core->note_lost(loss_cause::behind);
-          return;
+          auto f = decode(w);
+          if (!f) return refuse(st, rejection::codec, w.peer);
+          return behind(st, static_cast<std::int64_t>(f->header.sender), f->header.round);
         }
         if (const auto refused = st.core->admit(*head)) return refuse(st, *refused, w.peer);
         auto f = decode(w);

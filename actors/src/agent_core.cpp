@@ -124,23 +124,24 @@ std::optional<rejection> agent_core::admit(const protocols::header_peek& h) {
 }
 
 bool agent_core::neighbour_in(const protocols::header_peek& h) {
+  return std::ranges::binary_search(in_neighbours(h.round), static_cast<std::int64_t>(h.sender));
+}
+
+const std::vector<std::int64_t>& agent_core::in_neighbours(std::uint64_t round) {
   constexpr auto back = protocols::algorithm::dedup_window;
-  const std::vector<std::int64_t>* peers = nullptr;
   if (const auto* g = run_.schedule->fixed()) {
     if (static_neighbours_.empty()) static_neighbours_ = neighbours_of(*g, id_);
-    peers = &static_neighbours_;
-  } else {
-    auto it = round_neighbours_.find(h.round);
-    if (it == round_neighbours_.end()) {
-      // Rounds that fell out of the window are forgotten: the cache stays bounded.
-      round_neighbours_.erase(round_neighbours_.begin(),
-                              round_neighbours_.lower_bound(round_ > back ? round_ - back : 0));
-      const auto g = run_.schedule->at(static_cast<std::int64_t>(h.round));
-      it = round_neighbours_.emplace(h.round, neighbours_of(g, id_)).first;
-    }
-    peers = &it->second;
+    return static_neighbours_;
   }
-  return std::ranges::binary_search(*peers, static_cast<std::int64_t>(h.sender));
+  auto it = round_neighbours_.find(round);
+  if (it == round_neighbours_.end()) {
+    // Rounds that fell out of the window are forgotten: the cache stays bounded.
+    round_neighbours_.erase(round_neighbours_.begin(),
+                            round_neighbours_.lower_bound(round_ > back ? round_ - back : 0));
+    const auto g = run_.schedule->at(static_cast<std::int64_t>(round));
+    it = round_neighbours_.emplace(round, neighbours_of(g, id_)).first;
+  }
+  return it->second;
 }
 
 std::optional<std::size_t> agent_core::first_non_finite() {

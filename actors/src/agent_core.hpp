@@ -106,6 +106,8 @@ class agent_core {
   std::optional<rejection> admit(const protocols::header_peek& h);
   // Whether the frame's sender is a neighbour (in or out) in the frame's round.
   bool neighbour_in(const protocols::header_peek& h);
+  // The agent's in-neighbours in `round` (sorted; cached for the dedup window).
+  const std::vector<std::int64_t>& in_neighbours(std::uint64_t round);
   // A frame from the wire (already decoded and admitted).
   void receive(protocols::frame f) { alg_->receive(std::move(f)); }
   // The first parameter that is NaN or infinite; nullopt when all are finite.

@@ -44,8 +44,8 @@ const metric_field metric_fields[] = {
     member<&agent_metrics::compute_seconds>("compute_seconds"),
 };
 
-// The field of frames lost by one cause ("lost.drop", ...).
-std::string lost_field(std::string_view cause) { return "lost." + std::string(cause); }
+// The field of frames lost by one cause ("lost_drop", ...).
+std::string lost_field(std::string_view cause) { return "lost_" + std::string(cause); }
 
 std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t round, protocols::payload body) {
   return protocols::encode({.header = {.kind = protocols::message_kind::control,

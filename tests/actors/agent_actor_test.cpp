@@ -18,6 +18,12 @@ using namespace murmur::actors;
 
 namespace {
 
+// A well-formed one-value frame to agent 0.
+wire_bytes forged(std::uint32_t sender, std::uint64_t round) {
+  return owned_wire(
+      protocols::encode_dense({.sender = sender, .receiver = 0, .round = round}, std::vector<float>{1.f}));
+}
+
 struct collected {
   std::vector<agent_report> reports;
   std::vector<std::int64_t> finished;
@@ -226,27 +232,52 @@ TEST_CASE_METHOD(fixture, "a garbled frame is rejected and counted, and the roun
   CHECK(report_of(1).metrics.messages_rejected == 0);
 }
 
-TEST_CASE_METHOD(fixture, "frames of non-neighbours or of rounds outside the window are refused and counted",
+TEST_CASE_METHOD(fixture, "frames of non-neighbours are refused, a neighbour beyond the window is counted",
                  "[actors]") {
   cfg_.topology.agents = 3;
   start();
-  const auto forged = [](std::uint32_t sender, std::uint64_t round) {
-    return owned_wire(
-        protocols::encode_dense({.sender = sender, .receiver = 0, .round = round}, std::vector<float>{1.f}));
-  };
   const auto window = static_cast<std::uint64_t>(cfg_.network.window);
   caf::anon_send(agents[0], frame_atom::value, forged(1, window + 1));  // too far ahead of round 0
   caf::anon_send(agents[0], frame_atom::value, forged(7, 0));           // no agent 7 in the ring of 3
+  // A round beyond the window, and a bad checksum.
+  auto garbled = protocols::encode_dense({.sender = 2, .receiver = 0, .round = window + 1}, std::vector<float>{1.f});
+  garbled.back() ^= std::byte{1};
+  caf::anon_send(agents[0], frame_atom::value, owned_wire(std::move(garbled)));
   settle();
-  CHECK(rejected.total(rejection::window) == 1);
+  CHECK(rejected.total(rejection::window) == 0);
   CHECK(rejected.total(rejection::neighbour) == 1);
-  CHECK(rejected.from(rejection::window, -1) == 1);  // no authenticated peer in this test
-  // The run goes on, unharmed.
+  CHECK(rejected.total(rejection::codec) == 1);
+  CHECK(rejected.from(rejection::neighbour, -1) == 1);  // no authenticated peer in this test
+  // One neighbour of two beyond the window does not move the agent; the run goes on, unharmed.
   for (int i = 0; i < 4; ++i) deliver_all();
   REQUIRE(got.finished.size() == 3);
   CHECK(report_of(0).metrics.messages_rejected == 2);
+  CHECK(report_of(0).metrics.lost[static_cast<std::size_t>(loss_cause::behind)] == 1);
   CHECK(report_of(0).metrics.counters.messages_missing == 0);
+  CHECK(report_of(0).metrics.counters.messages_received == 6);  // it ran every round
   CHECK(failures.empty());
+}
+
+TEST_CASE_METHOD(fixture, "an agent whose neighbours are both beyond its window catches up to their round",
+                 "[actors]") {
+  cfg_.network.window = 1;
+  start();
+  caf::anon_send(agents[0], frame_atom::value, forged(1, 3));
+  caf::anon_send(agents[0], frame_atom::value, forged(2, 3));
+  settle();
+  deliver_all();  // round 0's frames: agent 0 ends round 0 and jumps to round 3, the last
+  REQUIRE(std::ranges::count(got.finished, 0) == 1);
+  CHECK(report_of(0).metrics.round == 3);
+  CHECK(report_of(0).metrics.lost[static_cast<std::size_t>(loss_cause::behind)] == 2);
+  CHECK(report_of(0).metrics.counters.messages_received == 2);  // round 0 only
+  CHECK(rejected.total(rejection::window) == 0);
+  // The others time out on its rounds 1 and 2 and finish.
+  for (int i = 0; i < 10 && got.finished.size() < 3; ++i) {
+    deliver_all();
+    advance_time(std::chrono::milliseconds(1001));
+    settle();
+  }
+  CHECK(got.finished.size() == 3);
 }
 
 TEST_CASE_METHOD(fixture, "stop drains: agents finish the round in flight, report and end", "[actors]") {
