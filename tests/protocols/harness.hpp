@@ -202,6 +202,9 @@ class network {
     }
   }
 
+  // The next run() continues from round `r` (a network restored from another's state).
+  void start_at(std::int64_t r) { next_round_ = r; }
+
   faults faults_;
   std::function<void(std::int64_t, protocols::algorithm&)> on_class_summaries = [](auto, auto&) {};
   std::uint64_t delivered = 0, dropped = 0;

@@ -1,0 +1,132 @@
+// Checkpointed protocol state (issue 11): for every registered algorithm
+// (and the variants whose state differs: quasi-global momentum, running
+// sums, compression with error feedback), agents restored from the state
+// another network saved after some rounds go on exactly as the original
+// does. And a state that does not fit is refused with the entry's name.
+
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+#include "murmur/protocols/registry.hpp"
+#include "murmur/protocols/state.hpp"
+#include "murmur/topology/schedule.hpp"
+
+using namespace murmur;
+using namespace murmur::protocols;
+using namespace murmur::testing;
+
+namespace {
+
+constexpr std::int64_t agents = 8, dim = 8, before = 7, after = 6;
+
+struct variant {
+  std::string algorithm;
+  std::vector<std::pair<std::string, option_value>> options;
+};
+
+// The graph each entry runs on: its required schedule, a tree where it needs
+// one, an undirected ring otherwise.
+std::unique_ptr<topology::schedule> graph_for(const algorithm_entry& e) {
+  if (e.graph.schedule == "bipartite-exponential") return std::move(*topology::bipartite_exponential(agents));
+  if (e.graph.spanning_tree) return topology::static_schedule(*topology::binary_tree(agents));
+  return topology::static_schedule(*topology::ring(agents));
+}
+
+factory make_of(const algorithm_entry& e, const option_values& values) {
+  return [&e, values](agent_context c) {
+    algorithm_inputs in{.context = std::move(c),
+                        .optimizer = {.momentum = 0.9, .nesterov = true, .weight_decay = 1e-3},
+                        .classes = 2,
+                        .features = dim};
+    auto a = e.create(std::move(in), values);
+    if (!a) FAIL(e.name + ": " + a.err().message);
+    return std::move(*a);
+  };
+}
+
+std::vector<variant> variants() {
+  std::vector<variant> out;
+  for (const auto& e : algorithms()) out.push_back({e.name, {}});
+  out.push_back({"dsgd", {{"momentum", std::string("quasi-global")}}});
+  out.push_back({"push-sum", {{"running_sums", true}}});
+  out.push_back({"push-sum", {{"compressor", std::string("top-k")}, {"keep", 0.25}}});
+  out.push_back({"push-sum", {{"momentum", std::string("quasi-global")}}});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every algorithm restored from its saved state goes on exactly as the original", "[protocols][state]") {
+  const auto problem = problem_for(agents);
+  for (const auto& v : variants()) {
+    const auto* e = find_algorithm(v.algorithm);
+    REQUIRE(e != nullptr);
+    option_values values;
+    for (const auto& [k, x] : v.options) values.set(k, x);
+    std::string label = v.algorithm;
+    for (const auto& [k, x] : v.options) label += " " + k;
+    INFO(label);
+    const auto schedule = graph_for(*e);
+    const auto rule = e->graph.schedule.empty() ? weight_rule::metropolis_hastings : weight_rule::push;
+    const auto initial = random_models(agents, dim, 5, 0.5);
+    network original(agents, dim, make_of(*e, values), initial);
+    original.run(*schedule, rule, before, constant(0.02), &problem);
+
+    std::vector<std::vector<float>> now;
+    for (std::int64_t i = 0; i < agents; ++i) now.emplace_back(original.params(i).begin(), original.params(i).end());
+    network restored(agents, dim, make_of(*e, values), now);
+    for (std::int64_t i = 0; i < agents; ++i) {
+      auto save = state_io::saver();
+      original.agent(i).state(save);
+      auto load = state_io::loader(save.values());
+      restored.agent(i).state(load);
+      CHECK(load.error().empty());
+      CHECK(load.unused().empty());
+    }
+    restored.start_at(before);
+    original.run(*schedule, rule, after, constant(0.02), &problem);
+    restored.run(*schedule, rule, after, constant(0.02), &problem);
+    bool moved = false;
+    for (std::int64_t i = 0; i < agents; ++i) {
+      for (std::int64_t k = 0; k < dim; ++k) {
+        CHECK(restored.params(i)[k] == original.params(i)[k]);  // bit for bit
+        moved = moved || original.params(i)[k] != now[i][k];
+      }
+    }
+    CHECK(moved);  // the continuation did train
+  }
+}
+
+TEST_CASE("a saved state that does not fit is refused by entry name", "[protocols][state]") {
+  const auto* dsgd = find_algorithm("dsgd");
+  const auto* push = find_algorithm("push-sum");
+  REQUIRE((dsgd && push));
+  const auto problem = problem_for(agents);
+  const auto ring = topology::static_schedule(*topology::ring(agents));
+  network a(agents, dim, make_of(*push, {}));
+  a.run(*ring, weight_rule::metropolis_hastings, 3, constant(0.02), &problem);
+  auto save = state_io::saver();
+  a.agent(0).state(save);
+  REQUIRE_FALSE(save.values().empty());
+
+  // Another algorithm's state: its entries are not asked for.
+  network b(agents, dim, make_of(*dsgd, {}));
+  auto other = state_io::loader(save.values());
+  b.agent(0).state(other);
+  CHECK_FALSE(other.unused().empty());
+
+  // A vector of the wrong length: the error names it.
+  auto values = save.values();
+  std::string shortened;
+  for (auto& [name, v] : values)
+    if (auto* f = std::get_if<std::vector<float>>(&v); f && f->size() == static_cast<std::size_t>(dim)) {
+      f->pop_back();
+      shortened = name;
+      break;
+    }
+  REQUIRE_FALSE(shortened.empty());
+  network c(agents, dim, make_of(*push, {}));
+  auto bad = state_io::loader(values);
+  c.agent(0).state(bad);
+  CHECK_THAT(bad.error(), Catch::Contains(shortened));
+}
