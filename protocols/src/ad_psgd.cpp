@@ -97,6 +97,9 @@ std::unique_ptr<algorithm> make_ad_psgd(agent_context context, ad_psgd_options o
 algorithm_entry ad_psgd_entry() {
   return {.name = "ad-psgd",
           .summary = "AD-PSGD (Lian et al. 2018): pairwise averaging on the bipartite exponential graph",
+          .rejoin =
+              "whole models are averaged pairwise, so a restarted agent (its checkpointed model and momentum) is back "
+              "in the average at its next exchange; a partner that is down is skipped as a lost exchange",
           .graph = {.schedule = "bipartite-exponential"},
           .make = optimizer_only(make_ad_psgd)};
 }

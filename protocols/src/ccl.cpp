@@ -124,6 +124,9 @@ algorithm_entry ccl_entry() {
       {.name = "lambda_data", .default_value = 0.1, .help = "weight of the prototype term", .lo = 0, .hi = 1e3});
   return {.name = "ccl",
           .summary = "CCL (Aketi et al. 2023): class-feature exchange and a feature-matching loss around QG-DSGDm",
+          .rejoin =
+              "whole models and class features are sent every round, so a restarted agent (model, momentum, QGM buffer "
+              "from its checkpoint) is mixed in again at its next round",
           .options = std::move(o),
           .graph = {.undirected = true},
           .compute = {.scratch_model = true, .features = true},

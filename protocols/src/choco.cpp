@@ -109,6 +109,10 @@ algorithm_entry choco_entry() {
                .help = "the code's order (consensus, then compress) instead of the paper's"});
   return {.name = "choco",
           .summary = "CHOCO-SGD (Koloskova et al. 2019): compressed gossip with public copies x̂",
+          .rejoin =
+              "lost updates q are not recovered (the copies x̂ neighbours hold drift from the agent's own for good), "
+              "and a restore from a checkpoint is such a loss: after a crash, churn or drops the consensus keeps that "
+              "offset; it is the algorithm the fault experiments show this on",
           .options = std::move(o),
           .graph = {.undirected = true},
           .make = [](algorithm_inputs in, const option_reader& r) {

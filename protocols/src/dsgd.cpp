@@ -169,6 +169,9 @@ algorithm_entry dsgd_entry() {
   return {
       .name = "dsgd",
       .summary = "D-PSGD / DSGDm (Lian et al. 2017): local step and gossip averaging, local or quasi-global momentum",
+      .rejoin =
+          "whole models are sent every round: a restarted agent (model, momentum, QGM buffer from its checkpoint, or "
+          "x^0 without one) jumps to the others' round and gossip pulls it back to its neighbours",
       .options = dsgd_option_specs(true),
       .make = [](algorithm_inputs in, const option_reader& o) {
         auto d = read_dsgd(in, o, true);
@@ -179,6 +182,7 @@ algorithm_entry dsgd_entry() {
 algorithm_entry all_reduce_entry() {
   return {.name = "all-reduce",
           .summary = "exact averaging over all agents every round (the centralized reference)",
+          .rejoin = "exact averaging of the whole models every round: a restarted agent is in the next average",
           .options = dsgd_option_specs(false),
           .make = [](algorithm_inputs in, const option_reader& o) {
             auto d = read_dsgd(in, o, false);

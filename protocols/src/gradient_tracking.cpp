@@ -87,6 +87,9 @@ std::unique_ptr<algorithm> make_gradient_tracking(agent_context context, gradien
 algorithm_entry gradient_tracking_entry() {
   return {.name = "gradient-tracking",
           .summary = "gradient tracking (DIGing, the QGM repository's form): [x, y] in one message",
+          .rejoin =
+              "restores x, the tracker y and its last gradient; messages lost while it was down (or since the "
+              "checkpoint) break the sum invariant of y, which the method does not repair",
           .make = optimizer_only(make_gradient_tracking)};
 }
 

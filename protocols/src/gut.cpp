@@ -117,6 +117,9 @@ std::unique_ptr<algorithm> make_gut(agent_context context, gut_options options) 
 algorithm_entry gut_entry() {
   return {.name = "gut",
           .summary = "GUT / QG-GUTm (Aketi et al. 2023): gossip with a tracking term of the neighbours' updates",
+          .rejoin =
+              "restores x, momentum and the tracking term; updates lost while it was down stay out of its neighbours' "
+              "tracking terms (not repaired)",
           .options = {{.name = "mu",
                        .default_value = 0.9,
                        .help = "tracking factor (QG-GUTm: momentum 0.9, mu 0.06)",

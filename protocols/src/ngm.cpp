@@ -158,6 +158,9 @@ algorithm_entry ngm_entry() {
                .hi = 1});
   return {.name = "ngm",
           .summary = "NGM / NGM_mv / CompNGM (Aketi et al. 2023): neighbourhood gradient mean with cross-gradients",
+          .rejoin =
+              "whole models and cross-gradients every round: a restarted agent (model, momentum from its checkpoint) "
+              "is mixed in again at its next round",
           .options = std::move(o),
           .graph = {.undirected = true},
           .compute = {.scratch_model = true},

@@ -242,6 +242,11 @@ algorithm_entry push_sum_entry() {
           .summary =
               "SGP / OSGP / Sparse-Push / SC-Sparse-Push (Assran et al. 2019, Aketi et al. 2021): push-sum SGD "
               "over column-stochastic weights",
+          .rejoin =
+              "restores the numerator x, the weight w, momentum, error-feedback memory and the running sums: "
+              "with running_sums = true the restore conserves mass exactly (receivers subtract what it sent "
+              "after its checkpoint, it re-adds what it was sent since); plain push-sum loses the mass in "
+              "flight while it was down and since its checkpoint, which de-biasing by w keeps out of its model",
           .options = std::move(o),
           .make = [](algorithm_inputs in, const option_reader& r) {
             push_sum_options p{.sgd = in.optimizer,

@@ -138,6 +138,10 @@ std::unique_ptr<algorithm> make_relaysum(agent_context context, relaysum_options
 algorithm_entry relaysum_entry() {
   return {.name = "relaysum",
           .summary = "RelaySum/Model and RelaySum/Grad (Vogels et al. 2021) on a spanning tree",
+          .rejoin =
+              "each round sends whole relayed sums and counts, not differences: after a restart (or a lost message) "
+              "every edge is correct again once the agent has sent once, and the tree's sums are again exact after a "
+              "diameter of rounds",
           .options = {{.name = "relay_gradients", .default_value = false, .help = "RelaySum/Grad instead of /Model"},
                       {.name = "update_reference", .default_value = false, .help = "x_ref <- x after each round"}},
           .graph = {.undirected = true, .spanning_tree = true},

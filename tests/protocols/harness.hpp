@@ -18,6 +18,7 @@
 #include "murmur/protocols/algorithms.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "murmur/protocols/plan.hpp"
+#include "murmur/protocols/state.hpp"
 #include "murmur/topology/schedule.hpp"
 
 namespace murmur::testing {
@@ -204,6 +205,18 @@ class network {
 
   // The next run() continues from round `r` (a network restored from another's state).
   void start_at(std::int64_t r) { next_round_ = r; }
+
+  // Agent i restarts as a fresh instance from a saved model and protocol state
+  // (a crash and a restore from its checkpoint).
+  void restart(std::int64_t i, const factory& make, const std::vector<float>& model,
+               const std::map<std::string, protocols::state_value>& state) {
+    params_[i] = model;
+    grads_[i].assign(model.size(), 0.f);
+    algs_[i] = make({.self = i, .params = params_[i], .grads = grads_[i], .seed = 7});
+    auto io = protocols::state_io::loader(state);
+    algs_[i]->state(io);
+    if (!io.error().empty()) FAIL(io.error());
+  }
 
   faults faults_;
   std::function<void(std::int64_t, protocols::algorithm&)> on_class_summaries = [](auto, auto&) {};

@@ -98,6 +98,7 @@ class algorithm_entry {
  public:
   std::string name;
   std::string summary;  // one line: the paper's name and what it does
+  std::string rejoin;   // what an agent that returns (restart, churn, pause) recovers, and what it cannot
   std::vector<option_spec> options;
   graph_needs graph;
   compute_needs compute;
