@@ -332,6 +332,10 @@ std::vector<setting> declare() {
       .add(
           "partition", [](auto& s) -> auto& { return s.data.partition.scheme; }, "ALGORITHMS.md §10")
       .add(
+          "partition_file", [](auto& s) -> auto& { return s.data.partition_file; },
+          "the agents' sample indices from a file, instead of data.partition: JSON [[i, ...], ...] or .npy "
+          "(2-D [agents, k], or 1-D agent per sample); `murmur partition --write` makes one")
+      .add(
           "alpha", [](auto& s) -> auto& { return s.data.partition.alpha; }, "dirichlet concentration", positive)
       .add(
           "skew", [](auto& s) -> auto& { return s.data.partition.skew; },

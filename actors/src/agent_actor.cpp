@@ -394,8 +394,11 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
           st.core->note_lost(loss_cause::away);
           return;
         }
+        // A neighbour's frame beyond the window but of the run (no honest
+        // peer sends a round past the last: those are refused as out of the
+        // window): this agent may be behind.
         if (st.cfg->run.mode == run_mode::sync && head->round > st.core->round() + window_of(st) &&
-            st.core->neighbour_in(*head)) {
+            head->round < st.core->rounds() && st.core->neighbour_in(*head)) {
           auto f = decode(w);
           if (!f) return refuse(st, rejection::codec, w.peer);
           return behind(st, static_cast<std::int64_t>(f->header.sender), f->header.round);

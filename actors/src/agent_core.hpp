@@ -70,6 +70,7 @@ class agent_core {
   std::int64_t id() const { return id_; }
   std::uint64_t round() const { return round_; }
   bool finished() const { return static_cast<std::int64_t>(round_) >= run_.rounds; }
+  std::uint64_t rounds() const { return static_cast<std::uint64_t>(run_.rounds); }  // of the run
   double epoch() const { return static_cast<double>(round_) / static_cast<double>(run_.rounds_per_epoch); }
 
   // Starts the current round. REQUIRES: !finished().

@@ -88,7 +88,8 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   auto popts = s.data.partition;
   popts.agents = n;
   popts.seed = s.run.seed;
-  auto parts = nn::make_partition(train.labels, train.classes, popts);
+  auto parts = s.data.partition_file.empty() ? nn::make_partition(train.labels, train.classes, popts)
+                                             : nn::read_partition_file(s.data.partition_file, train.size(), n);
   if (!parts) return parts.err();
 
   auto schedule = topology::make_schedule({.kind = s.topology.kind,

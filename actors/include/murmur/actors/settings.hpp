@@ -41,6 +41,7 @@ struct data_settings {
   std::int64_t batch = 32;
   bool augment = false;
   std::int64_t train_limit = 0;  // use only the first N training samples (0: all), for quick runs
+  std::string partition_file;    // the agents' sample indices from a file (JSON or .npy; "": data.partition)
   bool operator==(const data_settings&) const = default;
 };
 

@@ -54,4 +54,17 @@ const char* to_string(partition_scheme s);
 common::result<partition> make_partition(std::span<const std::int32_t> labels, std::int64_t classes,
                                          const partition_options& opt);
 
+// A partition from a file, to import the exact split of another experiment:
+//  - JSON (.json): a list per agent of sample indices, [[3, 17, ...], ...];
+//  - NumPy (.npy, little-endian integers, C order): a 2-D array
+//    [agents, k] (row a: agent a's indices), or a 1-D array of one agent id
+//    per sample (-1: no agent), as a label-assignment vector.
+// Every index must lie in [0, samples) and belong to one agent at most; the
+// file must have `agents` lists. Errors name the file and the entry.
+common::result<partition> read_partition_file(const std::string& path, std::int64_t samples, std::int64_t agents);
+// Writes `p` as JSON (.json) or as a .npy the reader takes back (2-D when
+// every shard has the same size, else the 1-D assignment, which keeps the
+// sets but not the order within a shard).
+common::status write_partition_file(const std::string& path, const partition& p, std::int64_t samples);
+
 }  // namespace murmur::nn
