@@ -112,6 +112,17 @@ std::string read_protocol(const toml::table& root, const locator& where, actors:
   return "";
 }
 
+// The algorithm's own optimizer defaults, for the [optimizer] keys the
+// configuration (file or --set) does not give.
+void apply_optimizer_defaults(const toml::table& root, actors::settings& s) {
+  const auto& d = protocols::find_algorithm(s.protocol.algorithm)->optimizer;
+  const auto* given = root.get_as<toml::table>("optimizer");
+  const auto free = [&](const char* key) { return !given || !given->contains(key); };
+  if (d.momentum && free("momentum")) s.optimizer.momentum = *d.momentum;
+  if (d.nesterov && free("nesterov")) s.optimizer.nesterov = *d.nesterov;
+  if (d.weight_decay && free("weight_decay")) s.optimizer.weight_decay = *d.weight_decay;
+}
+
 common::status check(const std::string& path, const actors::settings& s) {
   for (auto a : s.faults.stragglers)
     if (a >= s.topology.agents)
@@ -160,6 +171,7 @@ common::result<actors::settings> load_settings(const std::string& path, const st
   const locator where(path, overridden);
   if (auto e = read_sections(root, where, s); !e.empty()) return make_error(errc::invalid_argument, e);
   if (auto e = read_protocol(root, where, s); !e.empty()) return make_error(errc::invalid_argument, e);
+  apply_optimizer_defaults(root, s);
   if (auto ok = check(path, s); !ok) return ok.err();
   return s;
 }
@@ -206,6 +218,7 @@ std::string reference_toml() {
       for (const auto& e : protocols::algorithms()) {
         if (e.name == chosen.name) continue;
         out += "# algorithm = \"" + e.name + "\": " + e.summary + "\n";
+        if (!e.optimizer.empty()) out += "#   (its [optimizer] defaults: " + to_string(e.optimizer) + ")\n";
         options_of(e, "#   ");
       }
       continue;

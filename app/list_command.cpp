@@ -25,6 +25,7 @@ void list_algorithms() {
     if (e.compute.scratch_model) needs += " a second model (neighbours' models on the local batch);";
     if (e.compute.features) needs += " penultimate features (f32);";
     if (!needs.empty()) std::printf("  needs:%s\n", needs.substr(0, needs.size() - 1).c_str());
+    if (!e.optimizer.empty()) std::printf("  optimizer defaults: %s\n", to_string(e.optimizer).c_str());
     if (!e.rejoin.empty()) std::printf("  rejoin: %s\n", e.rejoin.c_str());
     for (const auto& o : e.options)
       std::printf("  protocol.%-22s %-22s %s%s\n", o.name.c_str(), value_text(o.default_value).c_str(), o.help.c_str(),

@@ -359,7 +359,8 @@ std::vector<setting> declare() {
   group(all, "optimizer")
       .add("lr", [](auto& s) -> auto& { return s.schedule.base_lr; }, "base learning rate", {0, 1e3, true})
       .add(
-          "momentum", [](auto& s) -> auto& { return s.optimizer.momentum; }, "heavy-ball factor", unit_open_hi)
+          "momentum", [](auto& s) -> auto& { return s.optimizer.momentum; },
+          "heavy-ball factor (gut, ngm: their authors' default, see murmur list algorithms)", unit_open_hi)
       .add(
           "nesterov", [](auto& s) -> auto& { return s.optimizer.nesterov; }, "Nesterov momentum")
       .add(

@@ -126,6 +126,11 @@ algorithm_entry gut_entry() {
                        .lo = 0,
                        .hi = 1},
                       gamma_option(1.0, "consensus step γ (only 1 is exact in the code)")},
+          .optimizer = {.momentum = 0.0,
+                        .nesterov = false,
+                        .weight_decay = 0.0,
+                        .source = "GUT's runs: aparna-aketi/global_update_tracking, trainer.py and test.sh; QG-GUTm is "
+                                  "optimizer.momentum = 0.9 with protocol.mu = 0.06 (ResNet-20) or 0.01 (LeNet-5)"},
           .graph = {.undirected = true},
           .make = [](algorithm_inputs in, const option_reader& r) {
             gut_options g{.sgd = in.optimizer, .mu = r.number("mu"), .gamma = r.number("gamma")};

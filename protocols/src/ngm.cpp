@@ -162,6 +162,10 @@ algorithm_entry ngm_entry() {
               "whole models and cross-gradients every round: a restarted agent (model, momentum from its checkpoint) "
               "is mixed in again at its next round",
           .options = std::move(o),
+          .optimizer = {.momentum = 0.9,
+                        .nesterov = true,
+                        .weight_decay = 0.0,
+                        .source = "aparna-aketi/neighborhood_gradient_clustering, trainer.py and test.sh"},
           .graph = {.undirected = true},
           .compute = {.scratch_model = true},
           .make = [](algorithm_inputs in, const option_reader& r) {

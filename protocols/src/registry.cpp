@@ -1,5 +1,7 @@
 #include "murmur/protocols/registry.hpp"
 
+#include <sstream>
+
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -86,6 +88,20 @@ double option_reader::number(const std::string& name) const {
   const auto& v = value(name);
   if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
   return std::get<double>(v);
+}
+
+std::string to_string(const optimizer_defaults& d) {
+  if (d.empty()) return "";
+  std::vector<std::string> parts;
+  const auto number = [](double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  };
+  if (d.momentum) parts.push_back("momentum = " + number(*d.momentum));
+  if (d.nesterov) parts.push_back(std::string("nesterov = ") + (*d.nesterov ? "true" : "false"));
+  if (d.weight_decay) parts.push_back("weight_decay = " + number(*d.weight_decay));
+  return common::join(parts) + (d.source.empty() ? "" : " (" + d.source + ")");
 }
 
 option_spec gamma_option(double initial, std::string help) {

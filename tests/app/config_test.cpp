@@ -88,6 +88,22 @@ TEST_CASE("a given protocol option overrides the algorithm's default", "[app][co
   CHECK(std::get<double>(protocols::find_algorithm("gut")->value_of(u.protocol.options, "mu")) == 1.0);
 }
 
+TEST_CASE("an algorithm's own optimizer defaults apply unless [optimizer] or --set gives the key", "[app][config]") {
+  // GUT runs as its authors ran it: no momentum, no Nesterov, no weight decay.
+  const auto gut = load("[protocol]\nalgorithm = \"gut\"\n");
+  CHECK(gut.optimizer == protocols::sgd_options{.momentum = 0, .nesterov = false, .weight_decay = 0});
+  // QG-GUTm: the momentum given, the rest still GUT's.
+  const auto qg = load("[protocol]\nalgorithm = \"gut\"\nmu = 0.06\n[optimizer]\nmomentum = 0.9\n");
+  CHECK(qg.optimizer == protocols::sgd_options{.momentum = 0.9, .nesterov = false, .weight_decay = 0});
+  const auto set = load("[protocol]\nalgorithm = \"ngm\"\n", {"optimizer.weight_decay=5e-4"});
+  CHECK(set.optimizer == protocols::sgd_options{.momentum = 0.9, .nesterov = true, .weight_decay = 5e-4});
+  // Algorithms without their own keep the global defaults.
+  const auto dsgd = load("");
+  CHECK(dsgd.optimizer == actors::settings{}.optimizer);
+  // The resolved configuration holds the values used, so it loads back the same.
+  CHECK(load(app::to_toml(qg)) == qg);
+}
+
 TEST_CASE("a protocol key the algorithm does not use names the algorithms that do", "[app][config]") {
   const auto e = error_of("[protocol]\nalgorithm = \"dsgd\"\noverlap = true\n");
   CHECK_THAT(e, Catch::Contains(":3:") && Catch::Contains("overlap is not used by algorithm = \"dsgd\"") &&

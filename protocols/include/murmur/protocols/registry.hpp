@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -73,6 +74,18 @@ struct algorithm_inputs {
   std::int64_t classes = 0, features = 0;  // compute_needs::features: the model's shape
 };
 
+// The optimizer settings an algorithm runs with unless [optimizer] gives
+// them: its authors' (each key given in [optimizer] or --set wins).
+struct optimizer_defaults {
+  std::optional<double> momentum;
+  std::optional<bool> nesterov;
+  std::optional<double> weight_decay;
+  std::string source;  // where the authors set them (repository and file)
+  bool empty() const { return !momentum && !nesterov && !weight_decay; }
+};
+// "momentum = 0, nesterov = false, weight_decay = 0 (source)"; "" when empty.
+std::string to_string(const optimizer_defaults& d);
+
 class algorithm_entry;
 
 // Typed access to an entry's options for one run.
@@ -100,6 +113,7 @@ class algorithm_entry {
   std::string summary;  // one line: the paper's name and what it does
   std::string rejoin;   // what an agent that returns (restart, churn, pause) recovers, and what it cannot
   std::vector<option_spec> options;
+  optimizer_defaults optimizer;  // what replaces the global [optimizer] defaults for this algorithm
   graph_needs graph;
   compute_needs compute;
   algorithm_factory make;
