@@ -55,7 +55,8 @@ def final_accuracy(metrics):
 
 
 def records(path):
-    return [json.loads(l) for l in open(path)]
+    """The file's whole records: a line still being written (no newline yet) is left out."""
+    return [json.loads(l) for l in open(path) if l.endswith("\n")]
 
 
 def check_safetensors(path):
