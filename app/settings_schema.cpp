@@ -316,6 +316,8 @@ std::vector<setting> declare() {
           "epochs of each agent's shard (rounds per epoch = ceil(smallest shard / batch))", positive)
       .add("rounds", [](auto& s) -> auto& { return s.run.rounds; }, "total rounds instead of epochs (0: use epochs)",
            {0, 1e12})
+      .add("gossip_tail", [](auto& s) -> auto& { return s.run.gossip_tail; },
+           "rounds of gossip only after training, before the final evaluation (the GUT code's runs: 51)", {0, 1e9})
       .add(
           "mode", [](auto& s) -> auto& { return s.run.mode; },
           "sync waits for in-neighbours up to network.timeout_ms; async mixes what arrived")

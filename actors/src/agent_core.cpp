@@ -160,8 +160,13 @@ void agent_core::begin_round() {
   // The weights were checked on the first rounds by the runtime; a
   // time-varying schedule keeps the graph's kind, so this cannot fail later.
   auto plan = std::move(*protocols::local_plan(*g, cfg.topology.weights, id_, round_));
-  plan.epoch = static_cast<std::int64_t>(epoch());
-  plan.learning_rate = run_.cfg->schedule.at(epoch());
+  // The gossip tail: no gradient step, the epoch and learning rate of the last training round.
+  const auto training = run_.training_rounds > 0 ? run_.training_rounds : run_.rounds;
+  plan.gossip_only = static_cast<std::int64_t>(round_) >= training;
+  const double e =
+      plan.gossip_only ? static_cast<double>(training - 1) / static_cast<double>(run_.rounds_per_epoch) : epoch();
+  plan.epoch = static_cast<std::int64_t>(e);
+  plan.learning_rate = run_.cfg->schedule.at(e);
   alg_->begin_round(std::move(plan));
 }
 

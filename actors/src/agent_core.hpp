@@ -35,7 +35,8 @@ struct shared_run {
   const nn::dataset* test = nullptr;
   const topology::schedule* schedule = nullptr;
   std::int64_t agents = 0;
-  std::int64_t rounds = 0;            // total
+  std::int64_t rounds = 0;            // total, the gossip tail included
+  std::int64_t training_rounds = 0;   // those with a gradient step (the rest: gossip only)
   std::int64_t rounds_per_epoch = 1;  // of the smallest shard (all agents step together)
   int model_threads = 1;
   std::atomic<std::int64_t>* rounds_done = nullptr;  // summed over agents, for progress

@@ -116,8 +116,9 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   shared.schedule = schedule->get();
   shared.agents = n;
   shared.rounds_per_epoch = static_cast<std::int64_t>((smallest + s.data.batch - 1) / s.data.batch);
-  shared.rounds =
+  shared.training_rounds =
       s.run.rounds > 0 ? s.run.rounds : static_cast<std::int64_t>(std::ceil(s.run.epochs * shared.rounds_per_epoch));
+  shared.rounds = shared.training_rounds + s.run.gossip_tail;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // The processes share the cores; each runs its share of the agents.
   std::vector<std::int64_t> local;

@@ -69,9 +69,12 @@ class gut final : public detail::with_sgd<gut_options> {
       if (plan().gossip_only) x_.assign(p.begin(), p.end());
       return;
     }
-    // δ = g - G/η; y = δ - μ (A/η + δ_prev); x <- x - η SGDm(y)
+    // δ = g - G/η'; y = δ - μ (A/η' + δ_prev); x <- x - η SGDm(y), where η'
+    // is the previous step's learning rate (the code's) or this one's.
+    const double tracking_lr = options_.previous_lr && lr_prev_ > 0 ? lr_prev_ : lr;
+    lr_prev_ = lr;
     const auto grad = grads();
-    const auto inv = static_cast<float>(1.0 / lr), mu = static_cast<float>(options_.mu);
+    const auto inv = static_cast<float>(1.0 / tracking_lr), mu = static_cast<float>(options_.mu);
     for (std::size_t i = 0; i < x_.size(); ++i) {
       const float delta = grad[i] - static_cast<float>(options_.gamma) * g_[i] * inv;
       y_[i] = delta - mu * (a_[i] * inv + delta_prev_[i]);
@@ -98,6 +101,7 @@ class gut final : public detail::with_sgd<gut_options> {
     for (const auto& [name, v] : vectors) io.field(name, *v, true);
     io.field("s", s_, true);
     io.field("initialised", initialised_);
+    io.field("lr_prev", lr_prev_);
   }
 
  private:
@@ -106,6 +110,7 @@ class gut final : public detail::with_sgd<gut_options> {
   std::vector<float> u_, a_, g_, delta_prev_, y_, d_;
   detail::inbox inbox_;
   bool initialised_ = false;
+  double lr_prev_ = 0;  // the learning rate of the last gradient step (0: none yet)
 };
 
 }  // namespace
@@ -125,7 +130,12 @@ algorithm_entry gut_entry() {
                        .help = "tracking factor (QG-GUTm: momentum 0.9, mu 0.06)",
                        .lo = 0,
                        .hi = 1},
-                      gamma_option(1.0, "consensus step γ (only 1 is exact in the code)")},
+                      gamma_option(1.0, "consensus step γ (only 1 is exact in the code)"),
+                      {.name = "tracking_lr",
+                       .default_value = std::string("previous"),
+                       .help = "the lr dividing G and A: the previous step's (GUT's code, models/gut.py) or the "
+                               "current one's (they differ after an lr change)",
+                       .choices = {"previous", "current"}}},
           .optimizer = {.momentum = 0.0,
                         .nesterov = false,
                         .weight_decay = 0.0,
@@ -133,7 +143,10 @@ algorithm_entry gut_entry() {
                                   "optimizer.momentum = 0.9 with protocol.mu = 0.06 (ResNet-20) or 0.01 (LeNet-5)"},
           .graph = {.undirected = true},
           .make = [](algorithm_inputs in, const option_reader& r) {
-            gut_options g{.sgd = in.optimizer, .mu = r.number("mu"), .gamma = r.number("gamma")};
+            gut_options g{.sgd = in.optimizer,
+                          .mu = r.number("mu"),
+                          .gamma = r.number("gamma"),
+                          .previous_lr = r.text("tracking_lr") == "previous"};
             return make_gut(std::move(in.context), g);
           }};
 }

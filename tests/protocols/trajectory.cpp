@@ -8,7 +8,7 @@
 //
 // SPEC: {"algorithm": "dsgd", "options": {...}, "optimizer": {"momentum",
 // "nesterov", "weight_decay"}, "graph": "ring", "weights": "mh", "rounds": R,
-// "lr": [η_0, ...] (one per round), "A": [[[..]..]..] (agents x rows x dim),
+// "lr": [η_0, ...] (one per round), "gossip_tail": N (optional), "A": [[[..]..]..] (agents x rows x dim),
 // "b": [[..]..], "x0": [[..]..], "tensors": [sizes] (optional)}.
 
 #include <cstdio>
@@ -81,6 +81,7 @@ int run(const json& spec, const std::string& out_path) {
   const auto rule = *common::from_name<protocols::weight_rule>(spec.at("weights").get<std::string>());
   const auto lr = spec.at("lr").get<std::vector<double>>();
   const auto rounds = spec.at("rounds").get<std::int64_t>();
+  const auto tail = spec.value("gossip_tail", std::int64_t{0});  // gossip-only rounds after `rounds`
 
   std::vector<std::vector<float>> params = x0, grads(x0.size());
   std::vector<std::unique_ptr<protocols::algorithm>> algs;
@@ -92,7 +93,7 @@ int run(const json& spec, const std::string& out_path) {
     algs.push_back(value_or_throw(entry->create(std::move(in), values), name));
   }
   json out{{"params", json::array()}, {"weights", json::array()}};
-  for (std::int64_t t = 0; t < rounds; ++t) {
+  for (std::int64_t t = 0; t < rounds + tail; ++t) {
     const auto g = schedule->at(t);
     const auto w = value_or_throw(protocols::weights_for(g, rule), "weights");
     json wj = json::array();
@@ -104,7 +105,8 @@ int run(const json& spec, const std::string& out_path) {
     out["weights"].push_back(wj);
     for (std::int64_t i = 0; i < n; ++i) {
       auto plan = protocols::make_plan(g, w, i, static_cast<std::uint64_t>(t));
-      plan.learning_rate = lr.at(static_cast<std::size_t>(t));
+      plan.learning_rate = lr.at(static_cast<std::size_t>(std::min(t, rounds - 1)));
+      plan.gossip_only = t >= rounds;
       algs[i]->begin_round(std::move(plan));
     }
     for (;;) {

@@ -14,8 +14,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tra
 
 import numpy as np  # noqa: E402
 
+import choco  # noqa: E402
 import common  # noqa: E402
 import dsgd  # noqa: E402
+import gradient_tracking  # noqa: E402
+import gut  # noqa: E402
 
 tool = sys.argv[1]
 a, b, x0 = common.problem()
@@ -32,16 +35,54 @@ cases = [
      lambda w: dsgd.local_momentum(a, b, x0, w, lr, 0.0, False, 0.0)),
     ("QG-DSGDm", "dsgd", {"momentum": "quasi-global"}, QGM_SGD,
      lambda w: dsgd.quasi_global(a, b, x0, w, lr, 0.9, True, 1e-3, mu=0.9)),
+    ("gradient tracking, Nesterov", "gradient-tracking", {}, QGM_SGD,
+     lambda w: gradient_tracking.gradient_tracking(a, b, x0, w, lr, 0.9, True, 1e-3)),
+    ("gradient tracking, plain", "gradient-tracking", {}, {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0},
+     lambda w: gradient_tracking.gradient_tracking(a, b, x0, w, lr, 0.0, False, 0.0)),
     ("QG-DSGDm, buffer every 3 rounds", "dsgd", {"momentum": "quasi-global", "qgm_period": 3, "qgm_mu": 0.8},
      QGM_SGD, lambda w: dsgd.quasi_global(a, b, x0, w, lr, 0.9, True, 1e-3, mu=0.8, period=3)),
 ]
 
+# GUT's code starts every agent from the same x^0 and mixes with uniform
+# weights (UniformMixing); its runs end with 51 rounds of gossip only.
+same = np.tile(x0[0], (len(x0), 1))
+PLAIN = {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0}
+QG = {"momentum": 0.9, "nesterov": False, "weight_decay": 0.0}
+gut_cases = [
+    ("GUT", {}, PLAIN, {"beta": 0.0, "nesterov": False, "mu": 0.9}, 0),
+    ("QG-GUTm", {"mu": 0.06}, QG, {"beta": 0.9, "nesterov": False, "mu": 0.06}, 0),
+    ("QG-GUTm, Nesterov", {"mu": 0.06}, dict(QG, nesterov=True), {"beta": 0.9, "nesterov": True, "mu": 0.06}, 0),
+    ("GUT, tracking with the current lr", {"tracking_lr": "current"}, PLAIN,
+     {"beta": 0.0, "nesterov": False, "mu": 0.9, "lr_rule": "current"}, 0),
+    ("QG-GUTm, then 51 rounds of gossip only", {"mu": 0.06}, QG, {"beta": 0.9, "nesterov": False, "mu": 0.06}, 51),
+]
+runs = [(name, algorithm, options, optimizer, reference, x0, "mh", 0) for name, algorithm, options, optimizer, reference
+        in cases]
+for name, options, optimizer, rule, tail in gut_cases:
+    runs.append((name, "gut", options, optimizer,
+                 lambda w, rule=rule, tail=tail: gut.gut(a, b, same, w, lr, **rule), same, "uniform",
+                 tail))
+
+# CHOCO-SGD: the model split in two tensors (4 + 2 entries), per-tensor scaled sign.
+TENSORS = [4, 2]
+for label, compressor, gamma, compress in (("identity", "none", 0.5, choco.identity),
+                                          ("scaled sign", "sign", 0.3, choco.scaled_sign)):
+    for consensus_first in (False, True):
+        order = "the code's order" if consensus_first else "the paper's order"
+        runs.append((f"CHOCO-SGD, {label}, {order}", "choco",
+                     {"compressor": compressor, "gamma": gamma, "consensus_first": consensus_first}, QGM_SGD,
+                     lambda w, g=gamma, c=compress, f=consensus_first: choco.choco(
+                         a, b, x0, w, lr, 0.9, True, 1e-3, g, TENSORS, consensus_first=f, compress=c),
+                     x0, "mh", 0, TENSORS))
+runs = [r if len(r) == 9 else r + (None,) for r in runs]
+
 failures = []
-for name, algorithm, options, optimizer, reference in cases:
-    mine, weights = common.run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr)
+for name, algorithm, options, optimizer, reference, start, rule, tail, tensors in runs:
+    mine, weights = common.run_murmur(tool, algorithm, options, optimizer, a, b, start, lr, weights=rule,
+                                      gossip_tail=tail, tensors=tensors)
     ref = reference(weights)
     err = common.relative_error(mine[-1], ref[-1])
-    moved = common.relative_error(ref[-1], x0)
+    moved = common.relative_error(ref[-1], start)
     ok = err <= common.TOLERANCE
     print(f"{'ok  ' if ok else 'FAIL'} {name:40s} relative error {err:.2e} after {len(ref)} rounds "
           f"(the models moved {moved:.2f} from x0)")

@@ -42,11 +42,14 @@ def step_decay(rounds=ROUNDS, lr=0.05, at=25, factor=0.2):
     return [lr if t < at else lr * factor for t in range(rounds)]
 
 
-def run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr, graph="ring", weights="mh", rounds=ROUNDS):
+def run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr, graph="ring", weights="mh", rounds=ROUNDS,
+               gossip_tail=0, tensors=None):
     """murmur's trajectory: params[round][agent] and the weights of each round."""
     spec = {"algorithm": algorithm, "options": options, "optimizer": optimizer, "graph": graph,
             "weights": weights, "rounds": rounds, "lr": list(lr), "A": a.tolist(), "b": b.tolist(),
-            "x0": x0.tolist()}
+            "x0": x0.tolist(), "gossip_tail": gossip_tail}
+    if tensors:
+        spec["tensors"] = list(tensors)
     with tempfile.TemporaryDirectory() as d:
         sp, out = os.path.join(d, "spec.json"), os.path.join(d, "out.json")
         json.dump(spec, open(sp, "w"))

@@ -22,7 +22,7 @@ import numpy as np
 from common import gradient
 
 
-def gut(a, b, x0, weights, lr, beta, nesterov, mu, gamma=1.0, lr_rule="previous", gossip_tail=0):
+def gut(a, b, x0, weights, lr, beta, nesterov, mu, gamma=1.0, lr_rule="previous"):
     x = x0.copy()
     n = len(x)
     x_hat = x.copy()
@@ -43,7 +43,7 @@ def gut(a, b, x0, weights, lr, beta, nesterov, mu, gamma=1.0, lr_rule="previous"
         x_hat = x_hat + y
         s = s + recv
         g_mix = s - (1 - wii) * x_hat
-        if t >= len(lr):  # the gossip-only tail
+        if t >= len(lr):  # the gossip-only tail (the weights run on past the lr list)
             x = x + gamma * g_mix
             out.append(x.copy())
             continue

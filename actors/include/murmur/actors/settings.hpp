@@ -28,6 +28,9 @@ struct run_settings {
   std::uint64_t seed = 1;
   double epochs = 5;        // epochs of each agent's shard; ignored when rounds > 0
   std::int64_t rounds = 0;  // total rounds (0: from epochs)
+  // Rounds of gossip only (no gradient step, the last learning rate) after
+  // training, as the GUT code's gossip_avg does (51) before its final accuracy.
+  std::int64_t gossip_tail = 0;
   run_mode mode = run_mode::sync;
   std::int64_t max_staleness = 4;  // async: wait (up to the timeout) once a peer is this many rounds behind; -1: never
   int threads = 0;                 // scheduler threads (0: the cores of the machine)

@@ -108,6 +108,10 @@ struct gut_options {
   sgd_options sgd{.momentum = 0.0, .nesterov = false, .weight_decay = 0.0};
   double mu = 0.9;
   double gamma = 1.0;  // only γ = 1 is exact in the code
+  // G/η and A/η with the previous step's learning rate, as the code's
+  // tracker does (models/gut.py keeps self.lr from the last call), or with
+  // the current one (they differ only at the first step after an lr change).
+  bool previous_lr = true;
 };
 std::unique_ptr<algorithm> make_gut(agent_context context, gut_options options);
 
