@@ -222,7 +222,8 @@ algorithm_entry push_sum_entry() {
        .help = "QGM: measure the model change as Δ(x/w) (false: the code's Δx/w)"},
       {.name = "scale_step_by_weight",
        .default_value = true,
-       .help = "apply η·w·d to the numerator (false: the SGP code's η·d)"},
+       .help = "apply η·w·d to the numerator, so the de-biased model moves by η·d whatever w (false: the SGP "
+               "code's η·d, which moves it by η·d/w); the same on the paper's regular graphs, where w stays 1"},
       {.name = "running_sums", .default_value = false, .help = "loss-robust running-sum mixing (ALGORITHMS.md §8.2)"},
       {.name = "overlap", .default_value = false, .help = "OSGP: go on without waiting"},
       {.name = "max_staleness",

@@ -19,6 +19,7 @@ import common  # noqa: E402
 import dsgd  # noqa: E402
 import gradient_tracking  # noqa: E402
 import gut  # noqa: E402
+import sgp  # noqa: E402
 
 tool = sys.argv[1]
 a, b, x0 = common.problem()
@@ -74,17 +75,26 @@ for label, compressor, gamma, compress in (("identity", "none", 0.5, choco.ident
                      lambda w, g=gamma, c=compress, f=consensus_first: choco.choco(
                          a, b, x0, w, lr, 0.9, True, 1e-3, g, TENSORS, consensus_first=f, compress=c),
                      x0, "mh", 0, TENSORS))
-runs = [r if len(r) == 9 else r + (None,) for r in runs]
+# SGP on directed graphs with push weights: the one-peer exponential graph of
+# the paper (weights stay 1) and random peers (irregular: weights move, so
+# the two step rules differ).
+for graph in ("one-peer-exponential", "random-peers"):
+    for scaled in (False, True):
+        rule = "η·w·d (murmur's)" if scaled else "η·d (the SGP code's)"
+        runs.append((f"SGP, {graph}, {rule}", "push-sum", {"scale_step_by_weight": scaled}, QGM_SGD,
+                     lambda w, s=scaled: sgp.sgp(a, b, x0, w, lr, 0.9, True, 1e-3, scale_step_by_weight=s),
+                     x0, "push", 0, None, graph))
+runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
 failures = []
-for name, algorithm, options, optimizer, reference, start, rule, tail, tensors in runs:
+for name, algorithm, options, optimizer, reference, start, rule, tail, tensors, graph in runs:
     mine, weights = common.run_murmur(tool, algorithm, options, optimizer, a, b, start, lr, weights=rule,
-                                      gossip_tail=tail, tensors=tensors)
+                                      gossip_tail=tail, tensors=tensors, graph=graph)
     ref = reference(weights)
     err = common.relative_error(mine[-1], ref[-1])
     moved = common.relative_error(ref[-1], start)
     ok = err <= common.TOLERANCE
-    print(f"{'ok  ' if ok else 'FAIL'} {name:40s} relative error {err:.2e} after {len(ref)} rounds "
+    print(f"{'ok  ' if ok else 'FAIL'} {name:48s} relative error {err:.2e} after {len(ref)} rounds "
           f"(the models moved {moved:.2f} from x0)")
     if not ok:
         worst = next(t for t in range(len(ref)) if common.relative_error(mine[t], ref[t]) > common.TOLERANCE)
