@@ -335,22 +335,18 @@ void finish_wait(self_ptr self) {
 
 std::uint64_t window_of(const agent_state& st) { return static_cast<std::uint64_t>(st.cfg->network.window); }
 
-// A whole frame of `peer`'s, of a round beyond the window: the agent may be
-// behind the run. It catches up to a round that two of its in-neighbours
-// (one, if it has one) are beyond the window in, so that no single peer
-// (or a garbled round number: the frame's checksum is checked) moves it.
-void behind(agent_state& st, std::int64_t peer, std::uint64_t round) {
+// A whole frame of an in-neighbour's, of a round beyond the window (and
+// within the run): the agent is behind the run, because it was paused, or
+// its side of a partition fell behind the other's while they were cut off
+// (in sync mode each side goes at its own pace once the other is marked
+// down). It jumps there at its next round. One neighbour's frame suffices:
+// on a ring a partition's boundary agent has one neighbour on the other
+// side. The frame's checksum is checked first, so a garbled round number
+// moves nothing; an authenticated peer is trusted with its round number as
+// it is with its model.
+void behind(agent_state& st, std::uint64_t round) {
   st.core->note_lost(loss_cause::behind);
-  auto& seen = st.ahead[peer];
-  seen = std::max(seen, round);
-  const auto limit = st.core->round() + window_of(st);
-  std::vector<std::uint64_t> rounds;
-  for (const auto& [p, r] : st.ahead)
-    if (r > limit) rounds.push_back(r);
-  const auto need = std::clamp<std::size_t>(st.core->in_neighbours(round).size(), 1, 2);
-  if (rounds.size() < need) return;
-  std::ranges::sort(rounds, std::greater{});
-  st.catch_up = std::max(st.catch_up, rounds[need - 1]);
+  st.catch_up = std::max(st.catch_up, round);
 }
 
 void refuse(agent_state& st, rejection why, std::int64_t peer) {
@@ -401,7 +397,7 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
             head->round < st.core->rounds() && st.core->neighbour_in(*head)) {
           auto f = decode(w);
           if (!f) return refuse(st, rejection::codec, w.peer);
-          return behind(st, static_cast<std::int64_t>(f->header.sender), f->header.round);
+          return behind(st, f->header.round);
         }
         if (const auto refused = st.core->admit(*head)) return refuse(st, *refused, w.peer);
         auto f = decode(w);

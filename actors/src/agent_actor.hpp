@@ -53,10 +53,9 @@ struct agent_state : agent_args {
   // for a neighbour's frame of a later round or the timeout.
   bool away = false, rejoining = false, idle = false;
   bool crashed = false;  // away because of a crash: the state is lost
-  // Sync mode: the latest round beyond its window each neighbour was seen in,
-  // and the round the agent is behind the run to (paused or left behind): it
-  // jumps there at its next round.
-  std::map<std::int64_t, std::uint64_t> ahead;
+  // Sync mode: the latest round beyond its window a neighbour's frame was of
+  // (the agent is behind the run: paused, or on the slower side of a healed
+  // partition): it jumps there at its next round.
   std::uint64_t catch_up = 0;
   std::uint64_t token = 0;
   double next_eval_epoch = 0;

@@ -15,8 +15,17 @@ namespace murmur::protocols::detail {
 
 class neighbourhood : public algorithm {
  public:
-  neighbourhood(agent_context context, sgd_options sgd, momentum_kind momentum, qgm_options qgm)
-      : algorithm(std::move(context)), sgd_(sgd, params().size()), d_(params().size(), 0.f) {
+  // `qgm_before_step`: QGM's buffer takes the change between the previous
+  // round's mixed point and this one's (over the previous lr) before this
+  // round's direction, as the NGC code does; otherwise the change from this
+  // round's pre-gossip point to its end, after the step (DSGD's QGM).
+  neighbourhood(agent_context context, sgd_options sgd, momentum_kind momentum, qgm_options qgm,
+                bool qgm_before_step = false)
+      : algorithm(std::move(context)),
+        sgd_(sgd, params().size()),
+        d_(params().size(), 0.f),
+        qgm_before_step_(qgm_before_step),
+        prev_mixed_(params().begin(), params().end()) {
     if (momentum == momentum_kind::quasi_global) qgm_.emplace(sgd, qgm.mu, qgm.period, params().size());
   }
 
@@ -50,13 +59,19 @@ class neighbourhood : public algorithm {
   // x <- x̃ - η d(g), with local momentum or QGM.
   void momentum_step(std::span<const float> g) {
     auto x = params();
+    const double lr = plan().learning_rate;
+    if (qgm_ && qgm_before_step_) {
+      // The NGC code: x^0 and the first lr stand in for the previous round at the first.
+      qgm_->round_end(prev_mixed_, x, lr_prev_ > 0 ? lr_prev_ : lr);
+      prev_mixed_.assign(x.begin(), x.end());
+      lr_prev_ = lr;
+    }
     if (qgm_)
       qgm_->direction(x, g, d_);
     else
       sgd_.direction(x, g, d_);
-    const double lr = plan().learning_rate;
     for (std::size_t i = 0; i < x.size(); ++i) x[i] -= static_cast<float>(lr * d_[i]);
-    if (qgm_) qgm_->round_end(x_start_, x, lr);
+    if (qgm_ && !qgm_before_step_) qgm_->round_end(x_start_, x, lr);
   }
 
   // Stores a model message; false if it is not one (the caller handles other kinds).
@@ -72,6 +87,10 @@ class neighbourhood : public algorithm {
   void neighbourhood_state(state_io& io) {
     sgd_.state(io, "momentum");
     if (qgm_) qgm_->state(io, "qgm");
+    if (qgm_ && qgm_before_step_) {
+      io.field("qgm_prev_mixed", prev_mixed_);
+      io.field("qgm_lr_prev", lr_prev_);
+    }
   }
   void on_state(state_io& io) override { neighbourhood_state(io); }
 
@@ -79,6 +98,9 @@ class neighbourhood : public algorithm {
   local_sgd sgd_;
   std::optional<quasi_global_momentum> qgm_;
   std::vector<float> d_, x_start_;
+  bool qgm_before_step_ = false;
+  std::vector<float> prev_mixed_;  // qgm_before_step: the last round's mixed point (x^0 at first)
+  double lr_prev_ = 0;             // and its learning rate (0: none yet)
   inbox inbox_;
   std::map<std::int64_t, std::vector<float>> models_;
 };

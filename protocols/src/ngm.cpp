@@ -15,7 +15,7 @@ namespace {
 class ngm final : public detail::neighbourhood {
  public:
   ngm(agent_context context, ngm_options options)
-      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm),
+      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm, options.qgm_before_step),
         options_(options),
         compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
         self_feedback_(params().size()),
@@ -156,6 +156,11 @@ algorithm_entry ngm_entry() {
                .help = "weight of the data-variant cross-gradients (0: NGM_mv)",
                .lo = 0,
                .hi = 1});
+  o.push_back({.name = "qgm_update",
+               .default_value = std::string("before-step"),
+               .help = "QGM's buffer: before the step, from the previous mixed point with the previous lr (the NGC "
+                       "code, optimizers/ngc.py) | after-step, from the pre-gossip point (DSGD's QGM)",
+               .choices = {"before-step", "after-step"}});
   return {.name = "ngm",
           .summary = "NGM / NGM_mv / CompNGM (Aketi et al. 2023): neighbourhood gradient mean with cross-gradients",
           .rejoin =
@@ -175,7 +180,8 @@ algorithm_entry ngm_entry() {
                           .alpha = r.number("alpha"),
                           .gamma = r.number("gamma"),
                           .compression = read_compressor(r),
-                          .error_feedback = r.boolean("error_feedback")};
+                          .error_feedback = r.boolean("error_feedback"),
+                          .qgm_before_step = r.text("qgm_update") == "before-step"};
             return make_ngm(std::move(in.context), n);
           }};
 }

@@ -3,8 +3,8 @@
 // transcriptions in tests/protocols/transcriptions/) and writes every
 // agent's parameters after each round, with the mixing matrix of each round.
 // Agents run in lockstep, every message through the wire codec, nothing
-// lost; gradients are those of f_i(x) = |A_i x - b_i|² / (2 m), in f64 from
-// the f32 parameters, rounded to f32 (what an agent's engine hands over).
+// lost; cross-gradients (NGM) are the agent's own loss at each neighbour's model; gradients are those of f_i(x) = |A_i
+// x - b_i|² / (2 m), in f64 from the f32 parameters, rounded to f32 (what an agent's engine hands over).
 //
 // SPEC: {"algorithm": "dsgd", "options": {...}, "optimizer": {"momentum",
 // "nesterov", "weight_decay"}, "graph": "ring", "weights": "mh", "rounds": R,
@@ -119,8 +119,18 @@ int run(const json& spec, const std::string& out_path) {
             exchanging = true;
             break;
           }
+          if (r.kind == protocols::step_kind::cross_gradients) {
+            // This agent's loss at each neighbour's model.
+            std::vector<float> g(params[i].size());
+            for (const auto& [peer, model] : algs[i]->neighbor_models()) {
+              p.gradient(static_cast<std::size_t>(i), model, g);
+              algs[i]->cross_gradient(peer, g);
+            }
+            algs[i]->complete();
+            continue;
+          }
           if (r.kind != protocols::step_kind::gradient)
-            throw std::runtime_error(name + ": a step this driver does not provide (cross-gradients, features)");
+            throw std::runtime_error(name + ": a step this driver does not provide (class features)");
           p.gradient(static_cast<std::size_t>(i), params[i], grads[i]);
           algs[i]->complete(0.0);
         }

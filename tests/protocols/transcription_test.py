@@ -19,6 +19,7 @@ import common  # noqa: E402
 import dsgd  # noqa: E402
 import gradient_tracking  # noqa: E402
 import gut  # noqa: E402
+import ngm  # noqa: E402
 import sgp  # noqa: E402
 
 tool = sys.argv[1]
@@ -84,6 +85,16 @@ for graph in ("one-peer-exponential", "random-peers"):
         runs.append((f"SGP, {graph}, {rule}", "push-sum", {"scale_step_by_weight": scaled}, QGM_SGD,
                      lambda w, s=scaled: sgp.sgp(a, b, x0, w, lr, 0.9, True, 1e-3, scale_step_by_weight=s),
                      x0, "push", 0, None, graph))
+# NGM: the NGC code's uniform weights (π = 1/3 on the ring), consensus step 0.1.
+NGC_SGD = {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}
+for label, options, qgm_on, alpha in (("NGM, local momentum", {}, False, 1.0),
+                                      ("NGM_mv (α = 0)", {"alpha": 0.0}, False, 0.0),
+                                      ("NGM, α = 0.5", {"alpha": 0.5}, False, 0.5),
+                                      ("NGM with QGM (the code's update order)",
+                                       {"momentum": "quasi-global", "qgm_mu": 0.9}, True, 1.0)):
+    runs.append((label, "ngm", dict(options, gamma=0.1), NGC_SGD,
+                 lambda w, q=qgm_on, al=alpha: ngm.ngm(a, b, x0, w, lr, 0.9, True, 1e-3, 0.1, al, qgm=q),
+                 x0, "uniform", 0, None, "ring"))
 runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
 failures = []

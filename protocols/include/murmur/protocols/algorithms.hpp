@@ -148,6 +148,10 @@ struct ngm_options {
   double gamma = 0.1;
   compressor_options compression;  // none: NGM; sign: CompNGM
   bool error_feedback = true;
+  // QGM's buffer: updated before the step from the previous mixed point with
+  // the previous lr, as the NGC code does (optimizers/ngc.py), or after the
+  // step from the pre-gossip point, as DSGD's QGM (the epfml code) does.
+  bool qgm_before_step = true;
 };
 std::unique_ptr<algorithm> make_ngm(agent_context context, ngm_options options);
 
