@@ -23,14 +23,26 @@ class ngm final : public detail::neighbourhood {
 
   std::string name() const override { return "ngm"; }
 
+  // A model-variant gradient ∇F_i(x_j): kept for this agent's combine and
+  // returned to j. CompNGM compresses it (with error feedback per peer) here;
+  // the combine uses the compressed one, as the code does (compressngc.py,
+  // CompNGC_sender), unless `compressed_locally` is off (the raw one).
   void cross_gradient(std::int64_t peer, std::span<const float> g) override {
-    if (models().contains(peer)) model_variant_[peer].assign(g.begin(), g.end());
+    if (!models().contains(peer)) return;
+    if (compress_.identity()) {
+      model_variant_[peer].assign(g.begin(), g.end());
+      return;
+    }
+    payload c = compressed(peer, g);
+    model_variant_[peer] = options_.compressed_locally ? c.dense() : std::vector<float>(g.begin(), g.end());
+    outgoing_.insert_or_assign(peer, std::move(c));
   }
 
  protected:
   std::vector<request> plan_steps() override {
     model_variant_.clear();
     data_variant_.clear();
+    outgoing_.clear();
     if (plan().gossip_only) return {model_exchange()};
     std::vector<request> steps{model_exchange(), {.kind = step_kind::gradient}, {.kind = step_kind::cross_gradients}};
     if (options_.alpha > 0) {
@@ -48,14 +60,10 @@ class ngm final : public detail::neighbourhood {
       return;
     }
     for (const auto& [peer, g] : model_variant_) {
-      if (compress_.identity()) {
+      if (compress_.identity())
         send(peer, message_kind::gradient, dense_payload(g));
-      } else if (!options_.error_feedback) {
-        send(peer, message_kind::gradient, compress_(g, gen()));
-      } else {
-        auto [it, fresh] = feedback_.try_emplace(peer, g.size());
-        send(peer, message_kind::gradient, it->second(g, compress_, gen()));
-      }
+      else
+        send(peer, message_kind::gradient, outgoing_.at(peer));
     }
   }
 
@@ -124,6 +132,12 @@ class ngm final : public detail::neighbourhood {
   }
 
  private:
+  payload compressed(std::int64_t peer, std::span<const float> g) {
+    if (!options_.error_feedback) return compress_(g, gen());
+    auto [it, fresh] = feedback_.try_emplace(peer, g.size());
+    return it->second(g, compress_, gen());
+  }
+
   double in_weight(std::int64_t peer) const {
     for (const auto& pw : plan().in)
       if (pw.peer == peer) return pw.weight;
@@ -136,6 +150,7 @@ class ngm final : public detail::neighbourhood {
   error_feedback self_feedback_;
   std::vector<float> g_self_;
   std::map<std::int64_t, std::vector<float>> model_variant_, data_variant_;
+  std::map<std::int64_t, payload> outgoing_;  // CompNGM: the compressed cross-gradients to return
 };
 
 }  // namespace
@@ -156,6 +171,10 @@ algorithm_entry ngm_entry() {
                .help = "weight of the data-variant cross-gradients (0: NGM_mv)",
                .lo = 0,
                .hi = 1});
+  o.push_back({.name = "compressed_locally",
+               .default_value = true,
+               .help = "CompNGM: combine with the compressed model-variant gradients, as the code does "
+                       "(compressngc.py); false: the raw ones"});
   o.push_back({.name = "qgm_update",
                .default_value = std::string("before-step"),
                .help = "QGM's buffer: before the step, from the previous mixed point with the previous lr (the NGC "
@@ -181,7 +200,8 @@ algorithm_entry ngm_entry() {
                           .gamma = r.number("gamma"),
                           .compression = read_compressor(r),
                           .error_feedback = r.boolean("error_feedback"),
-                          .qgm_before_step = r.text("qgm_update") == "before-step"};
+                          .qgm_before_step = r.text("qgm_update") == "before-step",
+                          .compressed_locally = r.boolean("compressed_locally")};
             return make_ngm(std::move(in.context), n);
           }};
 }

@@ -41,14 +41,28 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
   std::vector<request> plan_steps() override {
     request exchange{.kind = step_kind::exchange, .messages = message_kind::model};
     exchange.from = in_peers();
-    // OSGP goes on without waiting unless τ > 0 rounds in a row brought nothing.
-    exchange.wait = !options_.overlap || (options_.max_staleness > 0 && quiet_rounds_ >= options_.max_staleness);
-    if (plan().gossip_only) return {exchange};
-    return {{.kind = step_kind::gradient}, exchange};
+    // OSGP waits at the round's end for its messages when τ = 0 (every round,
+    // the SGP code's synch_freq = 0) or after τ > 0 rounds in a row brought
+    // nothing; τ = -1 never waits.
+    exchanges_ = 0;
+    const auto tau = options_.max_staleness;
+    exchange.wait = !options_.overlap || tau == 0 || (tau > 0 && quiet_rounds_ >= tau);
+    if (!deferring()) {
+      if (plan().gossip_only) return {exchange};
+      return {{.kind = step_kind::gradient}, exchange};
+    }
+    // The SGP code's OSGP: send the model before the step (transfer_params in
+    // the forward pre-hook), compute the step while the shares travel, and
+    // add what arrived at the round's end (_query_gossip_queue at the next
+    // step's start).
+    const request send_first{.kind = step_kind::exchange, .messages = message_kind::model, .wait = false};
+    if (plan().gossip_only) return {send_first, exchange};
+    return {send_first, {.kind = step_kind::gradient}, exchange};
   }
 
   void on_start(const request& r) override {
     if (r.kind != step_kind::exchange) return;
+    if (deferring() && exchanges_ > 0) return;  // OSGP's round end: nothing to send
     heard_ = false;
     const bool compressed = compressing();
     const double gamma = compressed ? options_.gamma : 1.0;
@@ -78,9 +92,10 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
   void on_finish(const request& r) override {
     if (r.kind == step_kind::gradient) {
       local_step();
-    } else {
+    } else if (!deferring() || exchanges_++ > 0) {  // (OSGP's first exchange only sends)
       stats().messages_missing += waiting_for().size();
       quiet_rounds_ = heard_ ? 0 : quiet_rounds_ + 1;
+      if (deferring()) apply_pending();
     }
     debias();
   }
@@ -108,18 +123,18 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
     const double gamma = compressing() ? options_.gamma : 1.0;
     heard_ = true;
     used_message_of(message.header.round);
+    const auto round = message.header.round;
     if (options_.running_sums) {
       auto& seen = received_[sender];
       seen.resize(x_.size(), 0.0);
       std::vector<double> delta(message.body.wide);
       for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= seen[i];
       seen = std::move(message.body.wide);
-      add(wide_payload(delta), gamma);
-      w_ += gamma * (message.header.push_sum_weight - received_weight_[sender]);
+      receive_mass(round, wide_payload(delta), gamma,
+                   gamma * (message.header.push_sum_weight - received_weight_[sender]));
       received_weight_[sender] = message.header.push_sum_weight;
     } else {
-      add(message.body, gamma);
-      w_ += gamma * message.header.push_sum_weight;
+      receive_mass(round, message.body, gamma, gamma * message.header.push_sum_weight);
     }
     debias();
   }
@@ -139,10 +154,53 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
     io.field("received_weight", received_weight_);
     io.field("last_sequence", last_sequence_);
     io.field("quiet_rounds", quiet_rounds_);
+    // OSGP: shares of later rounds that arrived before the checkpoint.
+    std::map<std::int64_t, std::vector<double>> px, pw;
+    if (io.saving())
+      for (const auto& [round, s] : pending_) {
+        px[static_cast<std::int64_t>(round)] = s.x;
+        pw[static_cast<std::int64_t>(round)] = {s.w};
+      }
+    io.field("pending_x", px);
+    io.field("pending_w", pw);
+    if (!io.saving()) {
+      pending_.clear();
+      for (const auto& [round, x] : px) {
+        const auto w = pw.find(round);
+        if (round < 0 || w == pw.end() || w->second.size() != 1 || x.size() != x_.size()) continue;
+        pending_[static_cast<std::uint64_t>(round)] = {x, w->second[0]};
+      }
+    }
     if (!io.saving()) debias();
   }
 
  private:
+  // The SGP code's OSGP order (overlap with the pre-step send).
+  bool deferring() const { return options_.overlap && options_.overlap_pre_step; }
+
+  // A share of mass: added now, or (OSGP) kept until the end of its round.
+  void receive_mass(std::uint64_t round, const payload& p, double factor, double weight) {
+    if (!deferring()) {
+      add(p, factor);
+      w_ += weight;
+      return;
+    }
+    auto& d = pending_[round];
+    d.x.resize(x_.size(), 0.0);
+    p.add_to(std::span<double>(d.x), factor);
+    d.w += weight;
+  }
+
+  // OSGP at a round's end: the shares of this round and earlier ones.
+  void apply_pending() {
+    const auto end = pending_.upper_bound(plan().round);
+    for (auto it = pending_.begin(); it != end; ++it) {
+      for (std::size_t i = 0; i < x_.size(); ++i) x_[i] = static_cast<float>(x_[i] + it->second.x[i]);
+      w_ += it->second.w;
+    }
+    pending_.erase(pending_.begin(), end);
+  }
+
   bool compressing() const {
     return !compress_.identity() && (options_.switch_epoch < 0 || plan().epoch < options_.switch_epoch);
   }
@@ -206,6 +264,12 @@ class push_sum_sgd final : public detail::with_sgd<push_sum_options> {
   std::map<std::int64_t, std::uint64_t> last_sequence_;
   bool heard_ = false;
   std::int64_t quiet_rounds_ = 0;
+  struct share {
+    std::vector<double> x;
+    double w = 0;
+  };
+  std::map<std::uint64_t, share> pending_;  // OSGP: received, by round, added at that round's end
+  int exchanges_ = 0;                       // exchanges of this round finished (OSGP: send, then wait)
 };
 
 }  // namespace
@@ -225,11 +289,18 @@ algorithm_entry push_sum_entry() {
        .help = "apply η·w·d to the numerator, so the de-biased model moves by η·d whatever w (false: the SGP "
                "code's η·d, which moves it by η·d/w); the same on the paper's regular graphs, where w stays 1"},
       {.name = "running_sums", .default_value = false, .help = "loss-robust running-sum mixing (ALGORITHMS.md §8.2)"},
-      {.name = "overlap", .default_value = false, .help = "OSGP: go on without waiting"},
+      {.name = "overlap", .default_value = false, .help = "OSGP: compute the step while the shares travel"},
+      {.name = "overlap_send",
+       .default_value = std::string("pre-step"),
+       .help = "OSGP: send the model before the step and add the shares at the round's end (the SGP code: "
+               "transfer_params in the forward pre-hook) | post-step: send the stepped model, add shares "
+               "as they come",
+       .choices = {"pre-step", "post-step"}},
       {.name = "max_staleness",
        .default_value = std::int64_t{0},
-       .help = "overlap: block after this many rounds without a message (0: never)",
-       .lo = 0,
+       .help = "overlap: wait at the round's end for its messages every round (0, the SGP code's synch_freq = 0), "
+               "after this many rounds without a message (> 0), or never (-1)",
+       .lo = -1,
        .hi = 1e6}};
   for (auto& c : compressor_options_of("none")) o.push_back(std::move(c));
   o.push_back({.name = "error_feedback", .default_value = true, .help = "error feedback around the compressor"});
@@ -256,6 +327,7 @@ algorithm_entry push_sum_entry() {
                                .scale_step_by_weight = r.boolean("scale_step_by_weight"),
                                .running_sums = r.boolean("running_sums"),
                                .overlap = r.boolean("overlap"),
+                               .overlap_pre_step = r.text("overlap_send") == "pre-step",
                                .max_staleness = r.integer("max_staleness"),
                                .compression = read_compressor(r),
                                .error_feedback = r.boolean("error_feedback"),

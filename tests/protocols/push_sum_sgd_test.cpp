@@ -111,31 +111,37 @@ TEST_CASE("duplicated messages change nothing: plain and running-sum push-sum ke
 }
 
 TEST_CASE("overlap SGP with messages late by up to 2 exchanges converges and conserves mass", "[protocols][push_sum]") {
-  const auto problem = problem_for(16);
-  auto options = sgp;
-  options.overlap = true;
-  options.max_staleness = 3;
-  network net(16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); });
-  net.faults_.max_delay = 2;
-  const auto s = topology::one_peer_exponential(16);
-  net.run(*s, weight_rule::push, 4000, decay(0.01, 4000), &problem);
-  CHECK(worst_error(net, problem) < inexact);
-  std::uint64_t stale = 0;
-  for (int i = 0; i < 16; ++i) stale = std::max(stale, net.agent(i).counters().staleness_max);
-  CHECK(stale == 2);
-  // Pure averaging: once the late messages are in, Σ x and Σ w are as at the start.
-  const auto start = random_models(16, dim, 3, 5);
-  network avg(
-      16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); }, start);
-  avg.faults_.max_delay = 2;
-  avg.run(*s, weight_rule::push, 200, constant(0), nullptr);
-  avg.faults_.max_delay = 0;
-  avg.run(*s, weight_rule::push, 3, constant(0), nullptr);  // drain what is in flight
-  const auto [x, w] = mass(avg);
-  const auto initial = mean_of(start);
-  for (std::int64_t k = 0; k < dim; ++k) CHECK(x[k] == Approx(16 * initial[k]).margin(1e-4));
-  CHECK(w == Approx(16.0).epsilon(1e-12));
-  CHECK(worst_from(avg, initial) < 1e-4);
+  // Both send rules: the SGP code's (the model sent before the step, two
+  // exchanges a round, so 2 exchanges late is 1 round) and the post-step one.
+  for (const bool pre_step : {true, false}) {
+    INFO((pre_step ? "pre-step send" : "post-step send"));
+    const auto problem = problem_for(16);
+    auto options = sgp;
+    options.overlap = true;
+    options.overlap_pre_step = pre_step;
+    options.max_staleness = 3;
+    network net(16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); });
+    net.faults_.max_delay = 2;
+    const auto s = topology::one_peer_exponential(16);
+    net.run(*s, weight_rule::push, 4000, decay(0.01, 4000), &problem);
+    CHECK(worst_error(net, problem) < inexact);
+    std::uint64_t stale = 0;
+    for (int i = 0; i < 16; ++i) stale = std::max(stale, net.agent(i).counters().staleness_max);
+    CHECK(stale == (pre_step ? 1u : 2u));
+    // Pure averaging: once the late messages are in, Σ x and Σ w are as at the start.
+    const auto start = random_models(16, dim, 3, 5);
+    network avg(
+        16, dim, [&](agent_context c) { return make_push_sum_sgd(std::move(c), options); }, start);
+    avg.faults_.max_delay = 2;
+    avg.run(*s, weight_rule::push, 200, constant(0), nullptr);
+    avg.faults_.max_delay = 0;
+    avg.run(*s, weight_rule::push, 3, constant(0), nullptr);  // drain what is in flight
+    const auto [x, w] = mass(avg);
+    const auto initial = mean_of(start);
+    for (std::int64_t k = 0; k < dim; ++k) CHECK(x[k] == Approx(16 * initial[k]).margin(1e-4));
+    CHECK(w == Approx(16.0).epsilon(1e-12));
+    CHECK(worst_from(avg, initial) < 1e-4);
+  }
 }
 
 TEST_CASE("Sparse-Push with κ = 1 and γ = 1 is SGP bit for bit", "[protocols][push_sum][sparse_push]") {

@@ -85,6 +85,16 @@ for graph in ("one-peer-exponential", "random-peers"):
         runs.append((f"SGP, {graph}, {rule}", "push-sum", {"scale_step_by_weight": scaled}, QGM_SGD,
                      lambda w, s=scaled: sgp.sgp(a, b, x0, w, lr, 0.9, True, 1e-3, scale_step_by_weight=s),
                      x0, "push", 0, None, graph))
+# OSGP (overlap, τ = 0): the SGP code blocks every step on the previous
+# step's gossip and sends the pre-step model.
+for graph in ("one-peer-exponential", "random-peers"):
+    for scaled in (False, True):
+        rule = "η·w·d" if scaled else "η·d"
+        runs.append((f"OSGP, {graph}, {rule}", "push-sum",
+                     {"overlap": True, "max_staleness": 0, "scale_step_by_weight": scaled}, QGM_SGD,
+                     lambda w, s=scaled: sgp.osgp(a, b, x0, w, lr, 0.9, True, 1e-3, scale_step_by_weight=s),
+                     x0, "push", 0, None, graph))
+
 # NGM: the NGC code's uniform weights (π = 1/3 on the ring), consensus step 0.1.
 NGC_SGD = {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}
 for label, options, qgm_on, alpha in (("NGM, local momentum", {}, False, 1.0),
@@ -95,6 +105,10 @@ for label, options, qgm_on, alpha in (("NGM, local momentum", {}, False, 1.0),
     runs.append((label, "ngm", dict(options, gamma=0.1), NGC_SGD,
                  lambda w, q=qgm_on, al=alpha: ngm.ngm(a, b, x0, w, lr, 0.9, True, 1e-3, 0.1, al, qgm=q),
                  x0, "uniform", 0, None, "ring"))
+for label, alpha in (("CompNGM, scaled sign with error feedback", 1.0), ("CompNGM_mv (α = 0)", 0.0)):
+    runs.append((label, "ngm", {"compressor": "sign", "alpha": alpha, "gamma": 0.1}, NGC_SGD,
+                 lambda w, al=alpha: ngm.ngm(a, b, x0, w, lr, 0.9, True, 1e-3, 0.1, al, tensors=TENSORS),
+                 x0, "uniform", 0, TENSORS, "ring"))
 runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
 failures = []

@@ -30,9 +30,37 @@ def per_agent_gradient(a, b, i, x):
     return g[0]
 
 
-def ngm(a, b, x0, weights, lr, beta, nesterov, wd, gamma, alpha, qgm=False):
+def scaled_sign(g, tensors):
+    """compressngc.py's scaled_sign per parameter tensor: |g|_1 / numel · sign(g)
+    (torch.sign(0) = 0; murmur's sign is +1 there, which no entry here hits)."""
+    out = np.empty_like(g)
+    start = 0
+    for size in tensors:
+        part = g[start:start + size]
+        out[start:start + size] = np.abs(part).sum() / size * np.sign(part)
+        start += size
+    return out
+
+
+def ngm(a, b, x0, weights, lr, beta, nesterov, wd, gamma, alpha, qgm=False, tensors=None):
+    """tensors: CompNGM with scaled sign and error feedback (compressngc.py):
+    CompNGC_sender compresses each cross-gradient ∇F_i(x_j) with a memory per
+    neighbour (c = sign(mem + g), mem += g - c), keeps c (model-variant) and
+    sends it to j (data-variant there); CompNGC_receiver compresses g_ii the
+    same way with its own memory; everything else as NGM."""
     x = x0.copy()
     n = len(x)
+    mem_cross = {}
+    mem_self = np.zeros_like(x)
+
+    def compress(key, g, memory):
+        if tensors is None:
+            return g
+        m = memory.setdefault(key, np.zeros_like(g)) if isinstance(memory, dict) else memory
+        c = scaled_sign(m + g, tensors)
+        m += g - c
+        return c
+
     m_hat = np.zeros_like(x)
     buf = np.zeros_like(x)
     prev = x0.copy()
@@ -43,11 +71,16 @@ def ngm(a, b, x0, weights, lr, beta, nesterov, wd, gamma, alpha, qgm=False):
         mixed = pre + gamma * (w @ pre - pre)
         g_self = gradient(a, b, mixed)
         nbrs = [[j for j in range(n) if j != i and w[i, j] > 0] for i in range(n)]
+        # cross[i][j]: agent i's (compressed) gradient at j's model, kept by i and sent to j.
+        cross = [{j: compress((i, j), per_agent_gradient(a, b, i, pre[j]), mem_cross) for j in nbrs[i]}
+                 for i in range(n)]
+        if tensors is not None:
+            g_self = np.array([compress(None, g_self[i], mem_self[i]) for i in range(n)])
         mv = np.zeros_like(x)
         dv = np.zeros_like(x)
         for i in range(n):
-            mv[i] = w[i, i] * g_self[i] + sum(w[i, j] * per_agent_gradient(a, b, i, pre[j]) for j in nbrs[i])
-            dv[i] = w[i, i] * g_self[i] + sum(w[i, j] * per_agent_gradient(a, b, j, pre[i]) for j in nbrs[i])
+            mv[i] = w[i, i] * g_self[i] + sum(w[i, j] * cross[i][j] for j in nbrs[i])
+            dv[i] = w[i, i] * g_self[i] + sum(w[i, j] * cross[j][i] for j in nbrs[i])
         g = (1 - alpha) * mv + alpha * dv + wd * mixed
         if qgm:
             m_hat = beta * m_hat + (1 - beta) * (prev - mixed) / lr_prev

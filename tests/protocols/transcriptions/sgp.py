@@ -40,3 +40,34 @@ def sgp(a, b, x0, weights, lr, beta, nesterov, wd, scale_step_by_weight=False):
         x, w = p @ x, p @ w  # x_i = Σ_j p_ij x_j, p column-stochastic
         out.append((x / w).copy())
     return np.array(out)
+
+
+def osgp(a, b, x0, weights, lr, beta, nesterov, wd, scale_step_by_weight=False):
+    """OSGP as the SGP code runs it with overlap = True and synch_freq = 0
+    (gossip/distributed.py): at each step's start the forward pre-hook blocks
+    until the previous step's gossip is in and adds the received shares
+    (_query_gossip_queue), then transfer_params keeps the sender's share
+    (x *= p_ii, w *= p_ii) and sends the others, and the step runs on the
+    kept numerator (weight decay on it) with the gradient at x / w; the
+    shares sent now are added at the next step's start. In lockstep:
+    y_{t+1} = P y_t - lr d(y_t / w_t)."""
+    y = x0.copy()
+    w = np.ones((len(x0), 1))
+    buf = None
+    out = []
+    for t, p in enumerate(weights):
+        keep = np.diag(p)[:, None]
+        off = p - np.diag(np.diag(p))
+        x_kept, w_kept = keep * y, keep * w
+        shares, share_w = off @ y, off @ w
+        z = x_kept / w_kept
+        d = gradient(a, b, z) + wd * x_kept
+        if beta == 0:
+            step = d
+        else:
+            buf = d.copy() if buf is None else beta * buf + d
+            step = d + beta * buf if nesterov else buf
+        x_kept = x_kept - lr[t] * (w_kept * step if scale_step_by_weight else step)
+        y, w = x_kept + shares, w_kept + share_w
+        out.append((y / w).copy())
+    return np.array(out)

@@ -85,7 +85,12 @@ struct push_sum_options {
   bool scale_step_by_weight = true;
   bool running_sums = false;
   bool overlap = false;
-  std::int64_t max_staleness = 0;  // τ (overlap only)
+  // OSGP as the SGP code: the model sent before the step, the shares added at
+  // the round's end; false: the stepped model sent, shares added on arrival.
+  bool overlap_pre_step = true;
+  // τ (overlap only): wait at the round's end every round (0), after τ
+  // rounds without a message (> 0), never (-1).
+  std::int64_t max_staleness = 0;
   compressor_options compression;
   bool error_feedback = true;      // compressed: keep what the compressor drops (off only to show why it is on)
   double gamma = 1.0;              // consensus step (compressed phase)
@@ -152,6 +157,9 @@ struct ngm_options {
   // the previous lr, as the NGC code does (optimizers/ngc.py), or after the
   // step from the pre-gossip point, as DSGD's QGM (the epfml code) does.
   bool qgm_before_step = true;
+  // CompNGM: the combine uses the compressed model-variant gradients (what
+  // it returns to their owners), as the code does; false: the raw ones.
+  bool compressed_locally = true;
 };
 std::unique_ptr<algorithm> make_ngm(agent_context context, ngm_options options);
 
