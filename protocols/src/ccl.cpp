@@ -17,7 +17,8 @@ namespace {
 class ccl final : public detail::neighbourhood {
  public:
   ccl(agent_context context, ccl_options options)
-      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm),
+      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm,
+                      options.heavy_ball ? qgm_update::heavy_ball : qgm_update::after_step),
         options_(options),
         summary_size_(static_cast<std::size_t>(options.classes * (options.features + 1))) {}
 
@@ -115,6 +116,12 @@ std::unique_ptr<algorithm> make_ccl(agent_context context, ccl_options options) 
 algorithm_entry ccl_entry() {
   auto o = qgm_option_specs();
   o.push_back(gamma_option(1.0));
+  o.push_back({.name = "qgm_form",
+               .default_value = std::string("heavy-ball"),
+               .help = "the CCL code's quasi-global momentum: undamped heavy ball with the gossip folded in, "
+                       "m <- m - γG/η_prev, m <- βm + g' (gossip/distributed.py) | ema: the epfml form (qgm_mu, "
+                       "qgm_period)",
+               .choices = {"heavy-ball", "ema"}});
   o.push_back({.name = "lambda_model",
                .default_value = 0.1,
                .help = "weight of the model-variant feature term",
@@ -135,7 +142,8 @@ algorithm_entry ccl_entry() {
                           .qgm = {.mu = r.number("qgm_mu"), .period = r.integer("qgm_period")},
                           .gamma = r.number("gamma"),
                           .classes = in.classes,
-                          .features = in.features};
+                          .features = in.features,
+                          .heavy_ball = r.text("qgm_form") == "heavy-ball"};
             return make_ccl(std::move(in.context), c);
           }};
 }

@@ -15,7 +15,8 @@ namespace {
 class ngm final : public detail::neighbourhood {
  public:
   ngm(agent_context context, ngm_options options)
-      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm, options.qgm_before_step),
+      : neighbourhood(std::move(context), options.sgd, options.momentum, options.qgm,
+                      options.qgm_before_step ? qgm_update::before_step : qgm_update::after_step),
         options_(options),
         compress_(options.compression, {tensor_sizes().begin(), tensor_sizes().end()}),
         self_feedback_(params().size()),

@@ -40,7 +40,7 @@ void for_each_entry(const payload& p, F&& f) {
 
 void payload::add_to(std::span<float> dst, double factor) const {
   assert(dst.size() == dimension);
-  for_each_entry(*this, [&](std::size_t i, double v) { dst[i] += static_cast<float>(factor * v); });
+  for_each_entry(*this, [&](std::size_t i, double v) { dst[i] = static_cast<float>(dst[i] + factor * v); });
 }
 
 void payload::add_to(std::span<double> dst, double factor) const {

@@ -137,20 +137,27 @@ TEST_CASE("CCL builds class prototypes from the own and the received class summa
 
 TEST_CASE("CCL's gossip with quasi-global momentum reaches the optimum", "[protocols][ccl]") {
   // Without the runtime's loss term CCL is DSGD (O3) with QGM plus the
-  // summary exchange.
-  for (auto& gc : undirected_graphs()) {
-    const auto n = gc.schedule->size();
-    const auto problem = problem_for(n);
-    network net(n, dim, [](agent_context c) {
-      return make_ccl(std::move(c), {.sgd = {.momentum = 0.9, .nesterov = true}, .classes = 2, .features = 1});
-    });
-    net.on_class_summaries = [](std::int64_t i, algorithm& alg) {
-      const std::vector<float> sums{1, 2}, counts{1, 1};
-      alg.class_summary(i, sums, counts);
-      for (const auto& [peer, model] : alg.neighbor_models()) alg.class_summary(peer, sums, counts);
-    };
-    net.run(*gc.schedule, gc.rule, 4000, decay(0.02, 4000), &problem);
-    INFO(gc.name);
-    CHECK(worst_error(net, problem) < inexact);
-  }
+  // summary exchange: the code's heavy ball with the gossip folded in, and
+  // the epfml EMA form. The heavy ball turns the consensus step into
+  // (1 + β)(W - I): on the social graph (MH, eigenvalues down to about -0.5)
+  // it diverges, so it runs on the ring and the exponential graph only.
+  for (const bool heavy_ball : {true, false})
+    for (auto& gc : undirected_graphs()) {
+      if (heavy_ball && std::string(gc.name) == "social") continue;
+      const auto n = gc.schedule->size();
+      const auto problem = problem_for(n);
+      network net(n, dim, [&](agent_context c) {
+        return make_ccl(
+            std::move(c),
+            {.sgd = {.momentum = 0.9, .nesterov = true}, .classes = 2, .features = 1, .heavy_ball = heavy_ball});
+      });
+      net.on_class_summaries = [](std::int64_t i, algorithm& alg) {
+        const std::vector<float> sums{1, 2}, counts{1, 1};
+        alg.class_summary(i, sums, counts);
+        for (const auto& [peer, model] : alg.neighbor_models()) alg.class_summary(peer, sums, counts);
+      };
+      net.run(*gc.schedule, gc.rule, 4000, decay(0.02, 4000), &problem);
+      INFO(gc.name << (heavy_ball ? ", heavy ball" : ", EMA"));
+      CHECK(worst_error(net, problem) < inexact);
+    }
 }

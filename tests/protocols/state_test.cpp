@@ -34,8 +34,11 @@ std::unique_ptr<topology::schedule> graph_for(const algorithm_entry& e) {
 
 factory make_of(const algorithm_entry& e, const option_values& values) {
   return [&e, values](agent_context c) {
+    // Momentum and Nesterov where the algorithm has them (its own defaults say where it has none).
     algorithm_inputs in{.context = std::move(c),
-                        .optimizer = {.momentum = 0.9, .nesterov = true, .weight_decay = 1e-3},
+                        .optimizer = {.momentum = e.optimizer.momentum.value_or(0.9),
+                                      .nesterov = e.optimizer.nesterov.value_or(true),
+                                      .weight_decay = 1e-3},
                         .classes = 2,
                         .features = dim};
     auto a = e.create(std::move(in), values);

@@ -129,8 +129,16 @@ int run(const json& spec, const std::string& out_path) {
             algs[i]->complete();
             continue;
           }
+          if (r.kind == protocols::step_kind::class_summaries) {
+            // CCL without features (the driver's model has none): empty
+            // summaries, so only its gossip and momentum are exercised.
+            algs[i]->class_summary(i, {}, {});
+            for (const auto& [peer, model] : algs[i]->neighbor_models()) algs[i]->class_summary(peer, {}, {});
+            algs[i]->complete();
+            continue;
+          }
           if (r.kind != protocols::step_kind::gradient)
-            throw std::runtime_error(name + ": a step this driver does not provide (class features)");
+            throw std::runtime_error(name + ": a step this driver does not provide");
           p.gradient(static_cast<std::size_t>(i), params[i], grads[i]);
           algs[i]->complete(0.0);
         }

@@ -14,8 +14,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tra
 
 import numpy as np  # noqa: E402
 
+import ccl  # noqa: E402
 import choco  # noqa: E402
 import common  # noqa: E402
+import d2  # noqa: E402
 import dsgd  # noqa: E402
 import gradient_tracking  # noqa: E402
 import gut  # noqa: E402
@@ -109,6 +111,18 @@ for label, alpha in (("CompNGM, scaled sign with error feedback", 1.0), ("CompNG
     runs.append((label, "ngm", {"compressor": "sign", "alpha": alpha, "gamma": 0.1}, NGC_SGD,
                  lambda w, al=alpha: ngm.ngm(a, b, x0, w, lr, 0.9, True, 1e-3, 0.1, al, tensors=TENSORS),
                  x0, "uniform", 0, TENSORS, "ring"))
+# D²: no momentum; weight decay on.
+runs.append(("D² / Exact Diffusion", "d2", {}, {"momentum": 0.0, "nesterov": False, "weight_decay": 1e-3},
+             lambda w: d2.d2(a, b, x0, w, lr, 1e-3), x0, "mh", 0, None, "ring"))
+
+# CCL with its feature terms off: its gossip and its momentum (the code's
+# heavy ball with the gossip folded in; CCL always runs it quasi-global).
+for label, nesterov in (("CCL's optimizer (heavy ball, gossip folded in), Nesterov", True),
+                        ("CCL's optimizer (heavy ball, gossip folded in)", False)):
+    runs.append((label, "ccl", {"lambda_model": 0.0, "lambda_data": 0.0, "gamma": 0.5},
+                 dict(NGC_SGD, nesterov=nesterov),
+                 lambda w, nv=nesterov: ccl.ccl(a, b, x0, w, lr, 0.9, nv, 1e-3, 0.5),
+                 x0, "uniform", 0, None, "ring"))
 runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
 failures = []

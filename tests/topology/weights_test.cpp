@@ -200,15 +200,16 @@ TEST_CASE("SGP's dynamic directed exponential graph gives one peer in and out pe
 TEST_CASE("the bipartite exponential graph pairs active odd agents with passive even ones", "[topology]") {
   const auto s = bipartite_exponential(16);
   REQUIRE(s.ok());
-  const std::int64_t hops[] = {1, 3, 5, 9};
-  for (std::int64_t t = 0; t < 8; ++t) {
+  // The SGP code's phone book: forward and backward at each hop, in turn.
+  const std::int64_t hops[] = {1, -1, 3, -3, 5, -5, 9, -9};
+  for (std::int64_t t = 0; t < 16; ++t) {
     const auto g = (*s)->at(t);
     for (std::int64_t i = 0; i < 16; ++i) {
       if (i % 2 == 0) {
         CHECK(g.out_degree(i) == 0);
       } else {
         REQUIRE(g.out_degree(i) == 1);
-        CHECK(g.out_neighbors(i).front() == (i + hops[t % 4]) % 16);
+        CHECK(g.out_neighbors(i).front() == (i + hops[t % 8] + 16) % 16);
         CHECK(g.out_neighbors(i).front() % 2 == 0);
       }
     }

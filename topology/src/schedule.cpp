@@ -113,8 +113,14 @@ common::result<std::unique_ptr<schedule>> bipartite_exponential(std::int64_t n) 
   if (n < 2 || n % 2 != 0)
     return make_error(errc::invalid_argument,
                       "the bipartite exponential graph needs an even number of agents, got " + std::to_string(n));
-  std::vector<std::int64_t> hops{1};
-  for (std::int64_t p = 2; 1 + p < n; p *= 2) hops.push_back(1 + p);
+  // The SGP code's phone book (gossip/graph_manager.py,
+  // DynamicBipartiteExponentialGraph): forward and backward at each hop 1,
+  // 1 + 2, 1 + 4, ..., taken in turn (+1, -1, +3, -3, ...).
+  std::vector<std::int64_t> hops;
+  for (std::int64_t h = 1, p = 1; h < n; p *= 2, h = 1 + p) {
+    hops.push_back(h);
+    hops.push_back(-h);
+  }
   return std::unique_ptr<schedule>(std::make_unique<hop_cycle>(n, std::move(hops), true));
 }
 

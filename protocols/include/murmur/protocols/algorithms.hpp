@@ -173,6 +173,9 @@ struct ccl_options {
   double gamma = 1.0;
   std::int64_t classes = 10;
   std::int64_t features = 64;
+  // The CCL code's momentum (undamped heavy ball with the gossip folded in)
+  // instead of the epfml EMA form of QGM.
+  bool heavy_ball = true;
 };
 std::unique_ptr<algorithm> make_ccl(agent_context context, ccl_options options);
 

@@ -105,7 +105,9 @@ class option_reader {
   const option_values& values_;
 };
 
-using algorithm_factory = std::function<std::unique_ptr<algorithm>(algorithm_inputs, const option_reader&)>;
+// A factory may refuse its inputs (an optimizer setting the algorithm has no use for).
+using algorithm_factory =
+    std::function<common::result<std::unique_ptr<algorithm>>(algorithm_inputs, const option_reader&)>;
 
 class algorithm_entry {
  public:

@@ -37,8 +37,9 @@ std::unique_ptr<schedule> random_peers(std::int64_t n, std::int64_t peers, std::
 // agent has one out-peer and one in-peer per round.
 std::unique_ptr<schedule> dde_exponential(std::int64_t n);
 // SGP's bipartite exponential graph (DBEGraph) for AD-PSGD: odd agents are
-// active and in round t send to i + h (mod n), h cycling through
-// 1, 1 + 2, 1 + 4, 1 + 8, ... (< n); even agents are passive (no out-peers).
+// active and in round t send to i + h (mod n), h cycling through the SGP
+// code's phone book +1, -1, +3, -3, +5, -5, +9, -9, ... (|h| = 1 + 2^k < n);
+// even agents are passive (no out-peers).
 // REQUIRES n even, so active agents only reach passive ones.
 common::result<std::unique_ptr<schedule>> bipartite_exponential(std::int64_t n);
 // The graphs in turn: round t uses graphs[t mod size]. All of one size.
