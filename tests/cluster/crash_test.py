@@ -84,6 +84,18 @@ def check_safetensors(path):
     return header["__metadata__"]
 
 
+def wait_for_round(path, target, limit_s=120):
+    """Polls a process's records until one of its agents has reported round `target`."""
+    deadline = time.time() + limit_s
+    while time.time() < deadline:
+        if os.path.exists(path):
+            rounds = [r["round"] for r in records(path) if "event" not in r]
+            if rounds and max(rounds) >= target:
+                return
+        time.sleep(0.05)
+    fail(f"{path}: no agent reached round {target} in {limit_s} s")
+
+
 port = 26000 + random.randrange(18) * 100  # below the ephemeral range (see launch_test.sh); +100 for the pause
 common = ["--set", "checkpoint.every=10", "--set", "output.progress=false"]
 
@@ -109,15 +121,7 @@ def start(rank, resume=False):
 t0 = time.time()
 procs = {k: start(k) for k in range(4)}
 # Kill process 2 once its agents are past round 40 (and so have checkpoints).
-deadline = time.time() + 120
-while True:
-    if time.time() > deadline:
-        fail("process 2 never reached round 40")
-    if os.path.exists("killed/process-2.jsonl"):
-        rounds = [r["round"] for r in records("killed/process-2.jsonl") if "event" not in r]
-        if rounds and max(rounds) >= 40:
-            break
-    time.sleep(0.05)
+wait_for_round("killed/process-2.jsonl", 40)
 procs[2].send_signal(signal.SIGKILL)
 procs[2].wait()
 killed_at = max(r["round"] for r in records("killed/process-2.jsonl") if "event" not in r)
@@ -182,15 +186,7 @@ def start_paused(rank):
 
 
 procs = {k: start_paused(k) for k in range(4)}
-deadline = time.time() + 120
-while True:
-    if time.time() > deadline:
-        fail("process 2 never reached round 30")
-    if os.path.exists("paused/process-2.jsonl"):
-        rounds = [r["round"] for r in records("paused/process-2.jsonl") if "event" not in r]
-        if rounds and max(rounds) >= 30:
-            break
-    time.sleep(0.05)
+wait_for_round("paused/process-2.jsonl", 30)
 procs[2].send_signal(signal.SIGSTOP)
 time.sleep(3)
 procs[2].send_signal(signal.SIGCONT)

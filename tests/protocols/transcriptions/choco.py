@@ -16,7 +16,7 @@ consensus step: x = x_{t+1/2} + γ (Σ_j w_ij x̂_j - x̂_i).
 """
 import numpy as np
 
-from common import gradient
+from common import gradient, sgd_direction
 
 
 def scaled_sign(u, tensors):
@@ -37,12 +37,7 @@ def choco(a, b, x0, weights, lr, beta, nesterov, wd, gamma, tensors, consensus_f
     buf = None
     out = []
     for t, w in enumerate(weights):
-        d = gradient(a, b, x) + wd * x
-        if beta == 0:
-            step = d
-        else:
-            buf = d.copy() if buf is None else beta * buf + d
-            step = d + beta * buf if nesterov else buf
+        buf, step = sgd_direction(buf, gradient(a, b, x) + wd * x, beta, nesterov)
         x = x - lr[t] * step
         if consensus_first:
             x = x + gamma * (s - x_hat)

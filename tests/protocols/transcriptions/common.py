@@ -63,3 +63,13 @@ def run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr, graph="ring", 
 def relative_error(mine, ref):
     """Worst agent's |x_murmur - x_ref| / |x_ref|."""
     return max(np.linalg.norm(mine[i] - ref[i]) / max(np.linalg.norm(ref[i]), 1e-12) for i in range(len(ref)))
+
+
+def sgd_direction(buf, d, beta, nesterov):
+    """torch.optim.SGD's direction for d (the gradient with weight decay):
+    buf = d at the first step, then β buf + d; Nesterov d + β buf, else buf;
+    without momentum d itself. Returns (buf, direction)."""
+    if beta == 0:
+        return buf, d
+    buf = d.copy() if buf is None else beta * buf + d
+    return buf, (d + beta * buf if nesterov else buf)

@@ -14,7 +14,7 @@ murmur's qgm_mu = 0.9).
 """
 import numpy as np
 
-from common import gradient
+from common import gradient, sgd_direction
 
 
 def local_momentum(a, b, x0, weights, lr, beta, nesterov, wd):
@@ -22,11 +22,7 @@ def local_momentum(a, b, x0, weights, lr, beta, nesterov, wd):
     buf = None
     out = []
     for t, w in enumerate(weights):
-        d = gradient(a, b, x) + wd * x
-        buf = d.copy() if buf is None else beta * buf + d
-        step = d + beta * buf if nesterov else buf
-        if beta == 0:
-            step = d
+        buf, step = sgd_direction(buf, gradient(a, b, x) + wd * x, beta, nesterov)
         half = x - lr[t] * step
         x = w @ half  # x_i = Σ_j w_ij x_half_j
         out.append(x.copy())

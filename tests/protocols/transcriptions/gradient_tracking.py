@@ -12,7 +12,7 @@ code/pcode/optim/decentralized_sgd_with_gradient_tracking.py, SGD.step():
 """
 import numpy as np
 
-from common import gradient
+from common import gradient, sgd_direction
 
 
 def gradient_tracking(a, b, x0, weights, lr, beta, nesterov, wd):
@@ -24,11 +24,7 @@ def gradient_tracking(a, b, x0, weights, lr, beta, nesterov, wd):
         y = g.copy() if y is None else y + g - g_old
         g_old = g
         x_mix, y_mix = w @ x, w @ y
-        if beta == 0:
-            d = y
-        else:
-            buf = y.copy() if buf is None else beta * buf + y
-            d = y + beta * buf if nesterov else buf
+        buf, d = sgd_direction(buf, y, beta, nesterov)
         x = x_mix - lr[t] * d
         y = y_mix
         out.append(x.copy())

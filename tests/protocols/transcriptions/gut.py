@@ -19,7 +19,7 @@ Nesterov direction g + β buf.
 """
 import numpy as np
 
-from common import gradient
+from common import gradient, sgd_direction
 
 
 def gut(a, b, x0, weights, lr, beta, nesterov, mu, gamma=1.0, lr_rule="previous"):
@@ -53,11 +53,7 @@ def gut(a, b, x0, weights, lr, beta, nesterov, mu, gamma=1.0, lr_rule="previous"
         ytrack = delta - mu * acc / eta - mu * delta_prev
         delta_prev = delta
         eta_prev = lr[t]
-        if beta == 0:
-            step = ytrack
-        else:
-            buf = ytrack.copy() if buf is None else beta * buf + ytrack
-            step = ytrack + beta * buf if nesterov else buf
+        buf, step = sgd_direction(buf, ytrack, beta, nesterov)
         x = x - lr[t] * step
         out.append(x.copy())
     return np.array(out)

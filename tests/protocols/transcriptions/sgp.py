@@ -20,7 +20,7 @@ numerator (the de-biased model then moves by exactly lr d).
 """
 import numpy as np
 
-from common import gradient
+from common import gradient, sgd_direction
 
 
 def sgp(a, b, x0, weights, lr, beta, nesterov, wd, scale_step_by_weight=False):
@@ -30,12 +30,7 @@ def sgp(a, b, x0, weights, lr, beta, nesterov, wd, scale_step_by_weight=False):
     out = []
     for t, p in enumerate(weights):
         z = x / w
-        d = gradient(a, b, z) + wd * x
-        if beta == 0:
-            step = d
-        else:
-            buf = d.copy() if buf is None else beta * buf + d
-            step = d + beta * buf if nesterov else buf
+        buf, step = sgd_direction(buf, gradient(a, b, z) + wd * x, beta, nesterov)
         x = x - lr[t] * (w * step if scale_step_by_weight else step)
         x, w = p @ x, p @ w  # x_i = Σ_j p_ij x_j, p column-stochastic
         out.append((x / w).copy())
@@ -61,12 +56,7 @@ def osgp(a, b, x0, weights, lr, beta, nesterov, wd, scale_step_by_weight=False):
         x_kept, w_kept = keep * y, keep * w
         shares, share_w = off @ y, off @ w
         z = x_kept / w_kept
-        d = gradient(a, b, z) + wd * x_kept
-        if beta == 0:
-            step = d
-        else:
-            buf = d.copy() if buf is None else beta * buf + d
-            step = d + beta * buf if nesterov else buf
+        buf, step = sgd_direction(buf, gradient(a, b, z) + wd * x_kept, beta, nesterov)
         x_kept = x_kept - lr[t] * (w_kept * step if scale_step_by_weight else step)
         y, w = x_kept + shares, w_kept + share_w
         out.append((y / w).copy())
