@@ -319,10 +319,11 @@ int run(run_args a) {
                 e.consensus_distance, static_cast<double>(e.bytes_sent) / 1e6,
                 static_cast<unsigned long long>(e.messages_dropped));
   const double final_acc = r->evaluations.empty() ? 0 : r->evaluations.back().average_accuracy;
-  std::printf("\n%lld agents, %lld rounds (%lld per epoch) in %.1f s%s; final average-model accuracy %.4f\n",
+  const auto tail = s->run.gossip_tail > 0 ? fmt::format(", the last {} gossip only", s->run.gossip_tail) : "";
+  std::printf("\n%lld agents, %lld rounds (%lld per epoch%s) in %.1f s%s; final average-model accuracy %.4f\n",
               static_cast<long long>(r->agents), static_cast<long long>(r->rounds),
-              static_cast<long long>(r->rounds_per_epoch), r->wall_time_s, r->interrupted ? " (interrupted)" : "",
-              final_acc);
+              static_cast<long long>(r->rounds_per_epoch), tail.c_str(), r->wall_time_s,
+              r->interrupted ? " (interrupted)" : "", final_acc);
   std::printf("refused frames: %s\n", r->rejected_text.c_str());
   {
     // What process 0 refused, by reason and peer, as the metrics' last record.
