@@ -1,26 +1,23 @@
 #include "agent_actor.hpp"
 
 #include <chrono>
-#include <filesystem>
 
+#include "agent_steps.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "records.hpp"
 #include "router.hpp"
 
 namespace murmur::actors {
-namespace {
 
-using self_ptr = caf::stateful_actor<agent_state>*;
+// The steps agent_return.cpp shares (agent_steps.hpp).
+namespace steps {
 
 caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(std::max(0.0, s)));
 }
 
-void drive(self_ptr self);
-void start_round(self_ptr self);
-
 // A fault event of this agent, in its process's records.
-void note(agent_state& st, const char* event, nlohmann::json more = nlohmann::json::object()) {
+void note(agent_state& st, const char* event, nlohmann::json more) {
   if (!st.log) return;
   more["event"] = event;
   more["agent"] = st.core->id();
@@ -213,79 +210,6 @@ void drive(self_ptr self) {
   }
 }
 
-// How long an idle agent (away, or rejoining) waits for a sign of the others'
-// round before it moves on by itself.
-double idle_wait_s(const agent_state& st, bool rejoin) {
-  const double t = st.cfg->network.timeout_ms * 1e-3;
-  return rejoin ? 3 * t + 1.0 : t;
-}
-
-// Idle until a neighbour's frame of a later round arrives or the wait ends.
-void idle(self_ptr self) {
-  auto& st = self->state;
-  st.idle = true;
-  self->delayed_send(self, seconds(idle_wait_s(st, st.rejoining)), timeout_atom::value, ++st.token);
-}
-
-// A crashed agent comes back: a fresh agent at x^0, restored from its
-// checkpoint when it has one, at the round it returns in.
-common::status restart(agent_state& st) {
-  const auto now = st.core->round();
-  auto fresh = st.rebuild();
-  if (!fresh) return fresh.err();
-  std::int64_t from = -1;
-  std::error_code ec;
-  if (!st.checkpoint.empty() && std::filesystem::exists(st.checkpoint, ec)) {
-    auto r = (*fresh)->load_checkpoint(st.checkpoint);
-    if (!r) return r.err();
-    from = static_cast<std::int64_t>(*r);
-  }
-  (*fresh)->skip_to(now, false);
-  (*fresh)->dropped = st.core->dropped;
-  (*fresh)->rejected = st.core->rejected;
-  (*fresh)->lost = st.core->lost;
-  st.core = std::move(*fresh);
-  st.missed.clear();
-  st.down.clear();
-  note(st, "restart", {{"checkpoint_round", from >= 0 ? nlohmann::json(from) : nlohmann::json(nullptr)}});
-  return {};
-}
-
-// The agent returns at its current round (from being away).
-bool come_back(self_ptr self) {
-  auto& st = self->state;
-  st.away = false;
-  if (st.crashed) {
-    st.crashed = false;
-    if (auto ok = restart(st); !ok) {
-      st.fail("agent " + std::to_string(st.core->id()) + " cannot restart: " + ok.err().message);
-      st.done = true;
-      self->quit();
-      return false;
-    }
-  }
-  note(st, "back");
-  return true;
-}
-
-// Moves an idle agent to `round` (the others', or the next one).
-void move_to(self_ptr self, std::uint64_t round) {
-  auto& st = self->state;
-  st.idle = false;
-  ++st.token;
-  if (st.rejoining) {
-    note(st, "rejoin", {{"checkpoint_round", st.core->round()}, {"to_round", round}});
-    st.rejoining = false;
-  }
-  st.core->skip_to(round);
-  if (st.core->finished()) {
-    // Away to the end: nothing to report (a crashed agent's state is gone).
-    finish(self, !st.away);
-    return;
-  }
-  start_round(self);
-}
-
 void start_round(self_ptr self) {
   auto& st = self->state;
   if (st.done) return;
@@ -333,28 +257,14 @@ void finish_wait(self_ptr self) {
   drive(self);
 }
 
-std::uint64_t window_of(const agent_state& st) { return static_cast<std::uint64_t>(st.cfg->network.window); }
-
-// A whole frame of an in-neighbour's, of a round beyond the window (and
-// within the run): the agent is behind the run, because it was paused, or
-// its side of a partition fell behind the other's while they were cut off
-// (in sync mode each side goes at its own pace once the other is marked
-// down). It jumps there at its next round. One neighbour's frame suffices:
-// on a ring a partition's boundary agent has one neighbour on the other
-// side. The frame's checksum is checked first, so a garbled round number
-// moves nothing; an authenticated peer is trusted with its round number as
-// it is with its model.
-void behind(agent_state& st, std::uint64_t round) {
-  st.core->note_lost(loss_cause::behind);
-  st.catch_up = std::max(st.catch_up, round);
-}
-
 void refuse(agent_state& st, rejection why, std::int64_t peer) {
   st.rejections->count(why, peer);
   ++st.core->rejected;
 }
 
-}  // namespace
+}  // namespace steps
+
+using namespace steps;
 
 caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
   auto& st = self->state;
