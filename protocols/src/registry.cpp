@@ -22,13 +22,14 @@ algorithm_entry ad_psgd_entry();
 algorithm_entry ngm_entry();
 algorithm_entry ccl_entry();
 algorithm_entry d2_entry();
+algorithm_entry momentum_tracking_entry();
 
 namespace {
 
 std::deque<algorithm_entry>& registry() {
   static std::deque<algorithm_entry> all{
       dsgd_entry(),     all_reduce_entry(), push_sum_entry(), choco_entry(), gut_entry(), gradient_tracking_entry(),
-      relaysum_entry(), ad_psgd_entry(),    ngm_entry(),      ccl_entry(),   d2_entry(),
+      relaysum_entry(), ad_psgd_entry(),    ngm_entry(),      ccl_entry(),   d2_entry(),  momentum_tracking_entry(),
   };
   return all;
 }

@@ -21,6 +21,7 @@ import d2  # noqa: E402
 import dsgd  # noqa: E402
 import gradient_tracking  # noqa: E402
 import gut  # noqa: E402
+import momentum_tracking  # noqa: E402
 import ngm  # noqa: E402
 import sgp  # noqa: E402
 
@@ -122,6 +123,13 @@ for label, nesterov in (("CCL's optimizer (heavy ball, gossip folded in), Nester
     runs.append((label, "ccl", {"lambda_model": 0.0, "lambda_data": 0.0, "gamma": 0.5},
                  dict(NGC_SGD, nesterov=nesterov),
                  lambda w, nv=nesterov: ccl.ccl(a, b, x0, w, lr, 0.9, nv, 1e-3, 0.5),
+                 x0, "uniform", 0, None, "ring"))
+# Momentum Tracking: the code's uniform weights on the ring, heavy ball 0.9,
+# no weight decay (its runs), and with weight decay.
+for label, beta, wd in (("Momentum Tracking", 0.9, 0.0), ("Momentum Tracking, weight decay", 0.9, 1e-3),
+                        ("Momentum Tracking, β = 0 (gradient tracking)", 0.0, 0.0)):
+    runs.append((label, "momentum-tracking", {}, {"momentum": beta, "nesterov": False, "weight_decay": wd},
+                 lambda w, be=beta, d=wd: momentum_tracking.momentum_tracking(a, b, x0, w, lr, be, d),
                  x0, "uniform", 0, None, "ring"))
 runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
