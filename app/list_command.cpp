@@ -20,7 +20,9 @@ void list_algorithms() {
     std::printf("%s\n  %s\n", e.name.c_str(), e.summary.c_str());
     std::string needs;
     if (e.graph.undirected) needs += " an undirected graph;";
-    if (e.graph.spanning_tree) needs += " a spanning tree;";
+    if (e.graph.spanning_tree)
+      needs += e.graph.trees_kind.empty() ? " a spanning tree;"
+                                          : " a spanning tree (or topology.kind = \"" + e.graph.trees_kind + "\");";
     if (!e.graph.schedule.empty()) needs += " topology.kind = \"" + e.graph.schedule + "\";";
     if (e.compute.scratch_model) needs += " a second model (neighbours' models on the local batch);";
     if (e.compute.features) needs += " penultimate features (f32);";

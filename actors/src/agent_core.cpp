@@ -95,6 +95,7 @@ common::result<std::unique_ptr<agent_core>> agent_core::create(std::int64_t id, 
                                        .seed = cfg.run.seed},
                            .optimizer = cfg.optimizer,
                            .asynchronous = cfg.run.mode == run_mode::async,
+                           .graph_kind = cfg.topology.kind,
                            .classes = train.classes,
                            .features = features},
                           cfg.protocol.options);

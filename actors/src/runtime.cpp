@@ -39,8 +39,12 @@ common::status check_topology(const settings& s, const topology::schedule& sched
   if (entry.graph.undirected && g.directed())
     return make_error(errc::invalid_argument,
                       needs + "an undirected graph; [topology] kind = \"" + s.topology.kind + "\" is directed");
-  if (entry.graph.spanning_tree && g.edge_count() != g.size() - 1)
-    return make_error(errc::invalid_argument, needs + "a spanning tree (chain or binary-tree)");
+  if (entry.graph.spanning_tree && g.edge_count() != g.size() - 1 &&
+      (entry.graph.trees_kind.empty() || s.topology.kind != entry.graph.trees_kind))
+    return make_error(
+        errc::invalid_argument,
+        needs + "a spanning tree (chain or binary-tree)" +
+            (entry.graph.trees_kind.empty() ? "" : " or [topology] kind = \"" + entry.graph.trees_kind + "\""));
   if (!entry.graph.schedule.empty() && s.topology.kind != entry.graph.schedule)
     return make_error(errc::invalid_argument, needs + "[topology] kind = \"" + entry.graph.schedule + "\"");
   return {};

@@ -108,8 +108,7 @@ algorithm_entry momentum_tracking_entry() {
               return common::make_error(common::errc::invalid_argument,
                                         "algorithm \"momentum-tracking\" tracks heavy-ball momentum (the code has no "
                                         "Nesterov form); set optimizer.nesterov = false");
-            return std::unique_ptr<algorithm>(
-                std::make_unique<momentum_tracking>(std::move(in.context), in.optimizer));
+            return std::unique_ptr<algorithm>(std::make_unique<momentum_tracking>(std::move(in.context), in.optimizer));
           }};
 }
 

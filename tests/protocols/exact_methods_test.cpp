@@ -193,13 +193,22 @@ TEST_CASE("D² removes the heterogeneity bias DSGD keeps at a constant step", "[
 TEST_CASE("RelaySum/Grad delivers every update to every agent with weight 1/n after the tree's diameter",
           "[protocols][relaysum]") {
   // One gradient step from a common x^0, then gossip only: after diameter
-  // rounds (15 on a chain of 16, 6 on the binary tree) every agent holds
-  // x^0 - (η/n) Σ_j ∇f_j(x^0) exactly, and nothing moves afterwards.
+  // rounds (15 on a chain of 16, 6 on the binary tree and on each of the
+  // double binary trees) every agent holds x^0 - (η/n) Σ_j ∇f_j(x^0)
+  // exactly, and nothing moves afterwards.
   const auto problem = problem_for(16);
+  struct tree_case {
+    topology::graph graph;
+    int diameter;
+    bool double_trees;
+  };
   for (bool gradients : {true}) {
-    for (auto [tree, diameter] : {std::pair{*topology::chain(16), 15}, std::pair{*topology::binary_tree(16), 6}}) {
+    for (auto [tree, diameter, double_trees] :
+         {tree_case{*topology::chain(16), 15, false}, tree_case{*topology::binary_tree(16), 6, false},
+          tree_case{*topology::double_binary_tree(16), 6, true}}) {
       network net(16, dim, [&](agent_context c) {
-        return make_relaysum(std::move(c), {.sgd = {}, .relay_gradients = gradients});
+        return make_relaysum(std::move(c),
+                             {.sgd = {}, .relay_gradients = gradients, .double_binary_trees = double_trees});
       });
       const auto s = topology::static_schedule(tree);
       net.run(*s, weight_rule::metropolis_hastings, 1, constant(0.1), &problem);
@@ -210,7 +219,8 @@ TEST_CASE("RelaySum/Grad delivers every update to every agent with weight 1/n af
         problem.gradient(j, zero, g);
         for (int k = 0; k < dim; ++k) expected[k] -= 0.1 * g[k] / 16;
       }
-      INFO((gradients ? "RelaySum/Grad" : "RelaySum/Model") << ", diameter " << diameter);
+      INFO((gradients ? "RelaySum/Grad" : "RelaySum/Model")
+           << ", diameter " << diameter << (double_trees ? ", double binary trees" : ""));
       for (int i = 0; i < 16; ++i)
         for (int k = 0; k < dim; ++k) CHECK(net.params(i)[k] == Approx(expected[k]).margin(1e-6));
     }
@@ -219,13 +229,19 @@ TEST_CASE("RelaySum/Grad delivers every update to every agent with weight 1/n af
 
 TEST_CASE("RelaySum/Model and RelaySum/Grad reach the optimum on a chain and a binary tree", "[protocols][relaysum]") {
   for (bool gradients : {false, true}) {
-    for (auto tree : {*topology::chain(16), *topology::binary_tree(16)}) {
+    for (auto tree : {*topology::chain(16), *topology::binary_tree(16), *topology::double_binary_tree(16)}) {
       const auto problem = problem_for(16);
+      const bool double_trees = tree.edge_count() > 15;
       network net(16, dim, [&](agent_context c) {
-        return make_relaysum(std::move(c), {.sgd = {.momentum = 0.5}, .relay_gradients = gradients});
+        return make_relaysum(
+            std::move(c),
+            {.sgd = {.momentum = 0.5}, .relay_gradients = gradients, .double_binary_trees = double_trees});
       });
       net.run(*topology::static_schedule(tree), weight_rule::metropolis_hastings, 4000, decay(0.05, 4000), &problem);
-      INFO((gradients ? "RelaySum/Grad" : "RelaySum/Model") << " on " << (tree.out_degree(1) > 2 ? "tree" : "chain"));
+      INFO((gradients ? "RelaySum/Grad" : "RelaySum/Model") << " on "
+                                                            << (double_trees             ? "double trees"
+                                                                : tree.out_degree(1) > 2 ? "tree"
+                                                                                         : "chain"));
       CHECK(worst_error(net, problem) < inexact);
     }
   }

@@ -22,18 +22,20 @@ constexpr std::int64_t agents = 8, dim = 8, before = 7, after = 6;
 struct variant {
   std::string algorithm;
   std::vector<std::pair<std::string, option_value>> options;
+  std::string graph_kind;  // a topology kind the algorithm is told ("": its default graph)
 };
 
 // The graph each entry runs on: its required schedule, a tree where it needs
 // one, an undirected ring otherwise.
-std::unique_ptr<topology::schedule> graph_for(const algorithm_entry& e) {
+std::unique_ptr<topology::schedule> graph_for(const algorithm_entry& e, const std::string& kind) {
+  if (kind == "double-binary-tree") return topology::static_schedule(*topology::double_binary_tree(agents));
   if (e.graph.schedule == "bipartite-exponential") return std::move(*topology::bipartite_exponential(agents));
   if (e.graph.spanning_tree) return topology::static_schedule(*topology::binary_tree(agents));
   return topology::static_schedule(*topology::ring(agents));
 }
 
-factory make_of(const algorithm_entry& e, const option_values& values) {
-  return [&e, values](agent_context c) {
+factory make_of(const algorithm_entry& e, const option_values& values, const std::string& kind = "") {
+  return [&e, values, kind](agent_context c) {
     // Momentum and Nesterov where the algorithm has them (its own defaults say where it has none).
     algorithm_inputs in{.context = std::move(c),
                         .optimizer = {.momentum = e.optimizer.momentum.value_or(0.9),
@@ -41,6 +43,7 @@ factory make_of(const algorithm_entry& e, const option_values& values) {
                                       .weight_decay = 1e-3},
                         .classes = 2,
                         .features = dim};
+    in.graph_kind = kind;
     auto a = e.create(std::move(in), values);
     if (!a) FAIL(e.name + ": " + a.err().message);
     return std::move(*a);
@@ -54,6 +57,8 @@ std::vector<variant> variants() {
   out.push_back({"push-sum", {{"running_sums", true}}});
   out.push_back({"push-sum", {{"compressor", std::string("top-k")}, {"keep", 0.25}}});
   out.push_back({"push-sum", {{"momentum", std::string("quasi-global")}}});
+  out.push_back({"relaysum", {}, "double-binary-tree"});
+  out.push_back({"relaysum", {{"relay_gradients", true}}, "double-binary-tree"});
   return out;
 }
 
@@ -68,16 +73,17 @@ TEST_CASE("every algorithm restored from its saved state goes on exactly as the 
     for (const auto& [k, x] : v.options) values.set(k, x);
     std::string label = v.algorithm;
     for (const auto& [k, x] : v.options) label += " " + k;
+    label += " " + v.graph_kind;
     INFO(label);
-    const auto schedule = graph_for(*e);
+    const auto schedule = graph_for(*e, v.graph_kind);
     const auto rule = e->graph.schedule.empty() ? weight_rule::metropolis_hastings : weight_rule::push;
     const auto initial = random_models(agents, dim, 5, 0.5);
-    network original(agents, dim, make_of(*e, values), initial);
+    network original(agents, dim, make_of(*e, values, v.graph_kind), initial);
     original.run(*schedule, rule, before, constant(0.02), &problem);
 
     std::vector<std::vector<float>> now;
     for (std::int64_t i = 0; i < agents; ++i) now.emplace_back(original.params(i).begin(), original.params(i).end());
-    network restored(agents, dim, make_of(*e, values), now);
+    network restored(agents, dim, make_of(*e, values, v.graph_kind), now);
     for (std::int64_t i = 0; i < agents; ++i) {
       auto save = state_io::saver();
       original.agent(i).state(save);

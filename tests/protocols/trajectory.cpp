@@ -90,6 +90,7 @@ int run(const json& spec, const std::string& out_path) {
     protocols::algorithm_inputs in{
         .context = {.self = i, .params = params[i], .grads = grads[i], .tensor_sizes = tensors, .seed = 7},
         .optimizer = sgd};
+    in.graph_kind = spec.at("graph").get<std::string>();
     algs.push_back(value_or_throw(entry->create(std::move(in), values), name));
   }
   json out{{"params", json::array()}, {"weights", json::array()}};

@@ -23,6 +23,7 @@ import gradient_tracking  # noqa: E402
 import gut  # noqa: E402
 import momentum_tracking  # noqa: E402
 import ngm  # noqa: E402
+import relaysum  # noqa: E402
 import sgp  # noqa: E402
 
 tool = sys.argv[1]
@@ -131,13 +132,26 @@ for label, beta, wd in (("Momentum Tracking", 0.9, 0.0), ("Momentum Tracking, we
     runs.append((label, "momentum-tracking", {}, {"momentum": beta, "nesterov": False, "weight_decay": wd},
                  lambda w, be=beta, d=wd: momentum_tracking.momentum_tracking(a, b, x0, w, lr, be, d),
                  x0, "uniform", 0, None, "ring"))
+# RelaySum: identical x^0 (the code seeds every worker alike), Nesterov as
+# the code's base optimizer; one tree (binary, chain) and the paper's double
+# binary trees, /Model (with and without the reference update) and /Grad.
+for graph in ("binary-tree", "chain", "double-binary-tree"):
+    for label, options in (("RelaySum/Model", {}), ("RelaySum/Model, reference updated", {"update_reference": True}),
+                           ("RelaySum/Grad", {"relay_gradients": True})):
+        runs.append((f"{label}, {graph}", "relaysum", options, QGM_SGD,
+                     lambda w, o=options, gr=graph: relaysum.relaysum(
+                         a, b, same, lr, len(w), 0.9, True, 1e-3, gr, o.get("relay_gradients", False),
+                         o.get("update_reference", False)),
+                     same, "mh", 0, None, graph))
 runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
 failures = []
+results = {}
 for name, algorithm, options, optimizer, reference, start, rule, tail, tensors, graph in runs:
     mine, weights = common.run_murmur(tool, algorithm, options, optimizer, a, b, start, lr, weights=rule,
                                       gossip_tail=tail, tensors=tensors, graph=graph)
     ref = reference(weights)
+    results[name] = (mine, ref)
     err = common.relative_error(mine[-1], ref[-1])
     moved = common.relative_error(ref[-1], start)
     ok = err <= common.TOLERANCE
@@ -146,6 +160,26 @@ for name, algorithm, options, optimizer, reference, start, rule, tail, tensors, 
     if not ok:
         worst = next(t for t in range(len(ref)) if common.relative_error(mine[t], ref[t]) > common.TOLERANCE)
         failures.append(f"{name}: {err:.2e} (first above tolerance at round {worst})")
+
+# The variants must be told apart: murmur's run of one against the
+# transcription of the other differs by far more than the tolerance.
+CONTRASTS = [
+    ("D-PSGD, heavy ball", "D-PSGD, Nesterov"),
+    ("GUT, tracking with the current lr", "GUT"),
+    ("CHOCO-SGD, scaled sign, the paper's order", "CHOCO-SGD, scaled sign, the code's order"),
+    ("SGP, random-peers, η·w·d (murmur's)", "SGP, random-peers, η·d (the SGP code's)"),
+    ("OSGP, random-peers, η·d", "SGP, random-peers, η·d (the SGP code's)"),
+    ("NGM, local momentum", "NGM with QGM (the code's update order)"),
+    ("RelaySum/Model, binary-tree", "RelaySum/Model, double-binary-tree"),
+    ("RelaySum/Model, chain", "RelaySum/Model, reference updated, chain"),
+    ("Momentum Tracking", "Momentum Tracking, β = 0 (gradient tracking)"),
+]
+for one, other in CONTRASTS:
+    apart = common.relative_error(results[one][0][-1], results[other][1][-1])
+    ok = apart > 100 * common.TOLERANCE
+    print(f"{'ok  ' if ok else 'FAIL'} {one} vs the transcription of {other}: {apart:.2e} apart")
+    if not ok:
+        failures.append(f"{one} is not told apart from {other} ({apart:.2e})")
 if failures:
     print("FAIL:", "; ".join(failures))
     sys.exit(1)

@@ -3,8 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <numbers>
 #include <numeric>
 
@@ -94,6 +96,33 @@ TEST_CASE("graphs have the degrees and connectivity of their definitions", "[top
   CHECK_FALSE(hypercube(12).ok());
   CHECK_FALSE(ring(1).ok());
   CHECK_FALSE(metropolis_hastings(*directed_ring(4)).ok());
+}
+
+TEST_CASE("RelaySum's double binary trees are the binary tree and its mirror, and agents know their part",
+          "[topology]") {
+  for (std::int64_t n : {2, 3, 7, 16, 33}) {
+    INFO(n);
+    const auto t = *binary_tree(n);
+    const auto both = *double_binary_tree(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto own = t.out_neighbors(i);
+      std::ranges::sort(own);
+      CHECK(binary_tree_neighbours(i, n, false) == own);
+      // The mirror: i's neighbours are n - 1 - (those of n - 1 - i in the tree).
+      std::vector<std::int64_t> mirrored;
+      for (auto j : t.out_neighbors(n - 1 - i)) mirrored.push_back(n - 1 - j);
+      std::ranges::sort(mirrored);
+      CHECK(binary_tree_neighbours(i, n, true) == mirrored);
+      std::vector<std::int64_t> together;
+      std::ranges::set_union(own, mirrored, std::back_inserter(together));
+      auto in_graph = both.out_neighbors(i);
+      std::ranges::sort(in_graph);
+      CHECK(in_graph == together);
+    }
+    CHECK(both.strongly_connected());
+    if (n == 16) CHECK(both.edge_count() > 15);  // not a tree: the two trees differ
+  }
+  CHECK_FALSE(double_binary_tree(1).ok());
 }
 
 TEST_CASE("edge-list files are read, and bad lines are errors with their line number", "[topology]") {

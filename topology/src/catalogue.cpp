@@ -24,6 +24,7 @@ common::result<graph> make_graph(const graph_spec& a) {
   if (a.kind == "exponential") return exponential(a.n);
   if (a.kind == "hypercube") return hypercube(a.n);
   if (a.kind == "binary-tree") return binary_tree(a.n);
+  if (a.kind == "double-binary-tree") return double_binary_tree(a.n);
   if (a.kind == "social") {
     if (a.n != 32)
       return common::make_error(common::errc::invalid_argument,
@@ -45,7 +46,7 @@ common::result<graph> make_graph(const graph_spec& a) {
       "unknown topology '" + a.kind +
           "' (known: ring, directed-ring, chain, complete, star, torus, aketi-torus, exponential, "
           "one-peer-exponential, dde-exponential, bipartite-exponential, random-peers, hypercube, binary-tree, "
-          "social, petersen, dyck, erdos-renyi, regular, edges)");
+          "double-binary-tree, social, petersen, dyck, erdos-renyi, regular, edges)");
 }
 
 }  // namespace
@@ -65,6 +66,7 @@ const std::vector<std::string>& graph_kinds() {
                                               "random-peers",
                                               "hypercube",
                                               "binary-tree",
+                                              "double-binary-tree",
                                               "social",
                                               "petersen",
                                               "dyck",

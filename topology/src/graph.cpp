@@ -136,6 +136,27 @@ common::result<graph> binary_tree(std::int64_t n) {
   return g;
 }
 
+common::result<graph> double_binary_tree(std::int64_t n) {
+  if (auto s = need(n >= 2, "double binary trees need at least 2 agents"); !s) return s.err();
+  graph g(n, false);
+  for (std::int64_t i = 1; i < n; ++i) {
+    g.add_edge(i, i / 2);
+    g.add_edge(n - 1 - i, n - 1 - i / 2);
+  }
+  return g;
+}
+
+std::vector<std::int64_t> binary_tree_neighbours(std::int64_t self, std::int64_t n, bool mirrored) {
+  const auto id = [&](std::int64_t i) { return mirrored ? n - 1 - i : i; };
+  const auto i = id(self);
+  std::vector<std::int64_t> out;
+  if (i >= 1) out.push_back(id(i / 2));
+  for (const auto c : {2 * i, 2 * i + 1})
+    if (c >= 1 && c < n && c != i) out.push_back(id(c));
+  std::ranges::sort(out);
+  return out;
+}
+
 graph petersen() {
   graph g(10, false);
   for (std::int64_t i = 0; i < 5; ++i) {

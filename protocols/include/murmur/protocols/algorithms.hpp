@@ -132,6 +132,9 @@ struct relaysum_options {
   sgd_options sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
   bool relay_gradients = false;   // RelaySum/Grad
   bool update_reference = false;  // x_ref <- x after each round
+  // The paper's double binary trees (entry k over tree k mod 2) instead of
+  // the graph's one tree; the graph must be topology::double_binary_tree.
+  bool double_binary_trees = false;
 };
 std::unique_ptr<algorithm> make_relaysum(agent_context context, relaysum_options options);
 

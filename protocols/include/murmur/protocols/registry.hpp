@@ -57,7 +57,8 @@ class option_values {
 struct graph_needs {
   bool undirected = false;
   bool spanning_tree = false;
-  std::string schedule;  // a required schedule kind ("" = any)
+  std::string trees_kind;  // a topology kind accepted instead of a spanning tree: a union of trees the algorithm knows
+  std::string schedule;    // a required schedule kind ("" = any)
 };
 
 // What the runtime must provide besides gradients.
@@ -71,6 +72,7 @@ struct algorithm_inputs {
   agent_context context;
   sgd_options optimizer;  // the run's [optimizer]
   bool asynchronous = false;
+  std::string graph_kind;                  // the run's [topology] kind
   std::int64_t classes = 0, features = 0;  // compute_needs::features: the model's shape
 };
 

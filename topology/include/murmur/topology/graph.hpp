@@ -49,6 +49,12 @@ common::result<graph> exponential(std::int64_t n);
 common::result<graph> hypercube(std::int64_t n);
 // RelaySum's binary tree: node 0 attaches to 1; for i >= 1 the parent is i / 2.
 common::result<graph> binary_tree(std::int64_t n);
+// RelaySum's double binary trees (epfml/relaysgd, topologies.py): the
+// binary tree and its mirror (node i is n - 1 - i), as one graph.
+common::result<graph> double_binary_tree(std::int64_t n);
+// The neighbours of `self` in the binary tree on n nodes, or in its mirror,
+// sorted (O(1): what an agent needs without the whole graph).
+std::vector<std::int64_t> binary_tree_neighbours(std::int64_t self, std::int64_t n, bool mirrored);
 // The Davis Southern Women network (ALGORITHMS.md §9.3): 18 women (agents
 // 0-17) and the 14 events they attended (agents 18-31), 89 edges, in
 // networkx's node order. Its weights are MH (QGM, RelaySum) or
