@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tra
 
 import numpy as np  # noqa: E402
 
+import ad_psgd  # noqa: E402
 import ccl  # noqa: E402
 import choco  # noqa: E402
 import common  # noqa: E402
@@ -25,6 +26,7 @@ import momentum_tracking  # noqa: E402
 import ngm  # noqa: E402
 import relaysum  # noqa: E402
 import sgp  # noqa: E402
+import sparse_push  # noqa: E402
 
 tool = sys.argv[1]
 a, b, x0 = common.problem()
@@ -143,6 +145,30 @@ for graph in ("binary-tree", "chain", "double-binary-tree"):
                          a, b, same, lr, len(w), 0.9, True, 1e-3, gr, o.get("relay_gradients", False),
                          o.get("update_reference", False)),
                      same, "mh", 0, None, graph))
+# Sparse-Push and QGM over push-sum on the directed graphs of the push-sum
+# runs (the code's 8-agent directed ring; the one-peer exponential graph):
+# top-k of half of each tensor with error feedback and γ = 0.5, dense with
+# γ = 1 (DeepSqueeze's uncompressed runs), QGM dense and compressed. The
+# code's QGM measures the gossip's change as Δx / w (qgm_debiased = false);
+# on these graphs w stays 1, so murmur's Δ(x / w) is the same rule here.
+SPARSE = {"compressor": "top-k", "keep": 0.5, "gamma": 0.5}
+for graph in ("directed-ring", "one-peer-exponential"):
+    for label, options, gamma, tensors, qgm_on in (
+            ("Sparse-Push, top-k 1/2, error feedback", SPARSE, 0.5, TENSORS, False),
+            ("QGM over push-sum", {"momentum": "quasi-global", "qgm_debiased": False}, 1.0, None, True),
+            ("QGM over Sparse-Push", dict(SPARSE, momentum="quasi-global", qgm_debiased=False), 0.5, TENSORS, True)):
+        sgd = QGM_SGD if not qgm_on else {"momentum": 0.9, "nesterov": False, "weight_decay": 1e-3}
+        runs.append((f"{label}, {graph}", "push-sum", dict(options, scale_step_by_weight=False), sgd,
+                     lambda w, g=gamma, ts=tensors, q=qgm_on: sparse_push.push_sum(
+                         a, b, x0, w, lr, 0.9, True, 1e-3, g, ts, 0.5, qgm=q),
+                     x0, "push", 0, tensors, graph))
+# AD-PSGD in lockstep on the bipartite exponential graph: the paper's
+# pairwise average and the SGP code's push-pull.
+for label, exchange in (("AD-PSGD, pairwise (the paper's pseudocode)", "pairwise"),
+                        ("AD-PSGD, push-pull (the SGP code's)", "push-pull")):
+    runs.append((label, "ad-psgd", {"exchange": exchange}, QGM_SGD,
+                 lambda w, e=exchange: ad_psgd.ad_psgd(a, b, x0, len(w), lr, 0.9, True, 1e-3, e == "push-pull"),
+                 x0, "push", 0, None, "bipartite-exponential"))
 runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
 
 failures = []
@@ -173,6 +199,8 @@ CONTRASTS = [
     ("RelaySum/Model, binary-tree", "RelaySum/Model, double-binary-tree"),
     ("RelaySum/Model, chain", "RelaySum/Model, reference updated, chain"),
     ("Momentum Tracking", "Momentum Tracking, β = 0 (gradient tracking)"),
+    ("AD-PSGD, pairwise (the paper's pseudocode)", "AD-PSGD, push-pull (the SGP code's)"),
+    ("Sparse-Push, top-k 1/2, error feedback, directed-ring", "QGM over Sparse-Push, directed-ring"),
 ]
 for one, other in CONTRASTS:
     apart = common.relative_error(results[one][0][-1], results[other][1][-1])

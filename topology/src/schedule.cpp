@@ -115,13 +115,15 @@ common::result<std::unique_ptr<schedule>> bipartite_exponential(std::int64_t n) 
                       "the bipartite exponential graph needs an even number of agents, got " + std::to_string(n));
   // The SGP code's phone book (gossip/graph_manager.py,
   // DynamicBipartiteExponentialGraph): forward and backward at each hop 1,
-  // 1 + 2, 1 + 4, ..., taken in turn (+1, -1, +3, -3, ...).
+  // 1 + 2, 1 + 4, ..., taken in turn (+1, -1, +3, -3, ...). Every agent's
+  // book has the same entries, so each round is the directed cycle
+  // i -> i + h: odd agents (active) point to even ones (passive) and back.
   std::vector<std::int64_t> hops;
   for (std::int64_t h = 1, p = 1; h < n; p *= 2, h = 1 + p) {
     hops.push_back(h);
     hops.push_back(-h);
   }
-  return std::unique_ptr<schedule>(std::make_unique<hop_cycle>(n, std::move(hops), true));
+  return std::unique_ptr<schedule>(std::make_unique<hop_cycle>(n, std::move(hops), false));
 }
 
 common::result<std::unique_ptr<schedule>> cyclic(std::vector<graph> graphs) {

@@ -142,6 +142,9 @@ std::unique_ptr<algorithm> make_relaysum(agent_context context, relaysum_options
 // bipartite exponential schedule) average pairwise with it.
 struct ad_psgd_options {
   sgd_options sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
+  // The SGP code's exchange: average with the in-peer, send to the out-peer
+  // (a directed cycle), instead of the paper's pairwise average.
+  bool push_pull = false;
 };
 std::unique_ptr<algorithm> make_ad_psgd(agent_context context, ad_psgd_options options);
 
