@@ -384,7 +384,11 @@ std::vector<setting> declare() {
            "random-peers: out-peers per round; regular: degree", {1, 100000})
       .add("p", [](auto& s) -> auto& { return s.topology.p; }, "erdos-renyi edge probability", {0, 1, true})
       .add(
-          "file", [](auto& s) -> auto& { return s.topology.file; }, "edges: an edge-list file (\"i j\" per line)");
+          "file", [](auto& s) -> auto& { return s.topology.file; }, "edges: an edge-list file (\"i j\" per line)")
+      .add("exact_average_every", [](auto& s) -> auto& { return s.topology.exact_average_every; },
+           "periodic exact averaging (the QGM code's SlowMo, slowmo_tau): rounds 0, τ, 2τ, ... on the complete "
+           "graph, whose uniform weights average exactly (0: never; dsgd and push-sum)",
+           {0, 1e9});
   group(all, "network")
       .add(
           "transport", [](auto& s) -> auto& { return s.network.transport; }, "inproc stays in one process")

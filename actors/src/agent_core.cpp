@@ -164,6 +164,7 @@ void agent_core::begin_round() {
   // The gossip tail: no gradient step, the epoch and learning rate of the last training round.
   const auto training = run_.training_rounds > 0 ? run_.training_rounds : run_.rounds;
   plan.gossip_only = static_cast<std::int64_t>(round_) >= training;
+  plan.exact_average = run_.schedule->exact_average(static_cast<std::int64_t>(round_));
   const double e =
       plan.gossip_only ? static_cast<double>(training - 1) / static_cast<double>(run_.rounds_per_epoch) : epoch();
   plan.epoch = static_cast<std::int64_t>(e);

@@ -33,8 +33,15 @@ common::status check_topology(const settings& s, const topology::schedule& sched
     auto w = protocols::weights_for(schedule.at(t), s.topology.weights);
     if (!w) return make_error(errc::invalid_argument, "[topology] weights: " + w.err().message);
   }
-  const auto g = schedule.at(0);
+  // The graph proper: the first round that is not one of exact averaging.
+  std::int64_t first = 0;
+  while (first < 64 && schedule.exact_average(first)) ++first;
+  const auto g = schedule.at(first);
   const auto& entry = algorithm_of(s);
+  if (s.topology.exact_average_every > 0 && !entry.graph.exact_rounds)
+    return make_error(errc::invalid_argument,
+                      "[topology] exact_average_every: algorithm \"" + entry.name +
+                          "\" cannot take rounds on the complete graph (dsgd and push-sum can)");
   const auto needs = "[protocol] algorithm = \"" + entry.name + "\" needs ";
   if (entry.graph.undirected && g.directed())
     return make_error(errc::invalid_argument,
@@ -101,7 +108,8 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
                                            .degree = s.topology.degree,
                                            .p = s.topology.p,
                                            .seed = s.run.seed,
-                                           .file = s.topology.file});
+                                           .file = s.topology.file,
+                                           .exact_average_every = s.topology.exact_average_every});
   if (!schedule) return make_error(schedule.err().code, "[topology] " + schedule.err().message);
   if ((*schedule)->size() != n)
     return make_error(errc::invalid_argument, "[topology] the graph has " + std::to_string((*schedule)->size()) +

@@ -31,8 +31,12 @@ class zmq_transport final : public transport {
   common::status start() {
     const auto& w = a_.where;
     try {
-      // ZeroMQ allows 1023 sockets unless told: a link is a socket.
-      ctx_.set(zmq::ctxopt::max_sockets, static_cast<int>(std::min<std::int64_t>(4 * (a_.agents + 1) + 64, 1 << 20)));
+      // ZeroMQ allows 1023 sockets unless told: a link (sender, receiver) is a
+      // socket, so a dense graph (the complete one of all-reduce and of exact
+      // averaging rounds) needs one per pair, a sparse one a few per agent.
+      const std::int64_t n = a_.agents;
+      const std::int64_t links = std::max<std::int64_t>(4 * (n + 1), n <= 1024 ? n * (n + 1) : 0);
+      ctx_.set(zmq::ctxopt::max_sockets, static_cast<int>(std::min<std::int64_t>(links + 64, 1 << 20)));
       if (w.key) {
         // The ZAP handler must be bound before any CURVE handshake can start.
         zap_ = zmq::socket_t(ctx_, zmq::socket_type::rep);

@@ -18,6 +18,10 @@ class dsgd : public algorithm {
       : algorithm(std::move(context)), options_(options), sgd_(options.sgd, params().size()), d_(params().size(), 0.f) {
     if (options_.momentum == momentum_kind::quasi_global)
       qgm_.emplace(options.sgd, options.qgm.mu, options.qgm.period, params().size());
+    if (options_.slowmo.beta != 0 || options_.slowmo.alpha != 1) {
+      slow_.assign(params().begin(), params().end());
+      slow_buffer_.assign(params().size(), 0.f);
+    }
   }
 
   std::string name() const override { return "dsgd"; }
@@ -52,7 +56,10 @@ class dsgd : public algorithm {
       return;
     }
     const auto got = detail::collect(inbox_, plan(), options_.accept_stale, stats());
-    detail::mix(x, plan().self_weight, got, options_.gamma.at(plan().epoch));
+    // A round of exact averaging (the complete graph, weights 1/n) averages
+    // whatever γ, then takes SlowMo's outer step.
+    detail::mix(x, plan().self_weight, got, plan().exact_average ? 1.0 : options_.gamma.at(plan().epoch));
+    if (plan().exact_average) slow_step(lr);
     if (options_.order == step_order::parallel && !plan().gossip_only) step(lr);
     if (options_.order != step_order::combine_then_adapt || plan().gossip_only) end_round();
   }
@@ -66,9 +73,27 @@ class dsgd : public algorithm {
   void on_state(state_io& io) override {
     sgd_.state(io, "momentum");
     if (qgm_) qgm_->state(io, "qgm");
+    if (!slow_.empty()) {
+      io.field("slowmo.params", slow_, true);
+      io.field("slowmo.buffer", slow_buffer_, true);
+    }
   }
 
  private:
+  // SlowMo after the exact average x̄ (the QGM code's decentralized_sgd.py,
+  // step()): u <- β u + (x_slow - x̄) / η, x_slow <- x_slow - α η u, x <- x_slow.
+  // β = 0, α = 1 (the defaults) leave x = x̄: plain periodic exact averaging.
+  void slow_step(double lr) {
+    if (slow_.empty()) return;
+    auto x = params();
+    const double beta = options_.slowmo.beta, alpha = options_.slowmo.alpha;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      slow_buffer_[i] = static_cast<float>(beta * slow_buffer_[i] + (slow_[i] - x[i]) / lr);
+      slow_[i] = static_cast<float>(slow_[i] - alpha * lr * slow_buffer_[i]);
+      x[i] = slow_[i];
+    }
+  }
+
   void direction() {
     if (qgm_)
       qgm_->direction(params(), grads(), d_);
@@ -88,7 +113,7 @@ class dsgd : public algorithm {
   dsgd_options options_;
   local_sgd sgd_;
   std::optional<detail::quasi_global_momentum> qgm_;
-  std::vector<float> d_, x_start_;
+  std::vector<float> d_, x_start_, slow_, slow_buffer_;
   detail::inbox inbox_;
 };
 
@@ -141,6 +166,19 @@ std::vector<option_spec> dsgd_option_specs(bool with_gamma) {
                  .lo = 1,
                  .hi = 10});
   }
+  if (with_gamma) {
+    o.push_back({.name = "slowmo_beta",
+                 .default_value = 0.0,
+                 .help = "SlowMo on the rounds of topology.exact_average_every: slow momentum β (0 with alpha 1: plain "
+                         "periodic exact averaging; the QGM code's slowmo_beta)",
+                 .lo = 0,
+                 .hi = 1});
+    o.push_back({.name = "slowmo_alpha",
+                 .default_value = 1.0,
+                 .help = "SlowMo: slow learning-rate factor α (the QGM code's slowmo_alpha)",
+                 .lo = 0,
+                 .hi = 100});
+  }
   o.push_back({.name = "wire",
                .default_value = std::string("f32"),
                .help = "model payload",
@@ -154,7 +192,10 @@ dsgd_options read_dsgd(const algorithm_inputs& in, const option_reader& o, bool 
   d.order = o.choice<step_order>("order");
   d.momentum = o.choice<momentum_kind>("momentum");
   d.qgm = {.mu = o.number("qgm_mu"), .period = o.integer("qgm_period")};
-  if (with_gamma) d.gamma = {.initial = o.number("gamma"), .growth = o.number("gamma_growth")};
+  if (with_gamma) {
+    d.gamma = {.initial = o.number("gamma"), .growth = o.number("gamma_growth")};
+    d.slowmo = {.beta = o.number("slowmo_beta"), .alpha = o.number("slowmo_alpha")};
+  }
   const auto& wire = o.text("wire");
   d.wire = wire == "bf16"  ? payload_encoding::dense_bf16
            : wire == "f16" ? payload_encoding::dense_f16
@@ -173,6 +214,7 @@ algorithm_entry dsgd_entry() {
           "whole models are sent every round: a restarted agent (model, momentum, QGM buffer from its checkpoint, or "
           "x^0 without one) jumps to the others' round and gossip pulls it back to its neighbours",
       .options = dsgd_option_specs(true),
+      .graph = {.exact_rounds = true},
       .make = [](algorithm_inputs in, const option_reader& o) {
         auto d = read_dsgd(in, o, true);
         return make_dsgd(std::move(in.context), d);

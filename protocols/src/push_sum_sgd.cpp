@@ -320,6 +320,7 @@ algorithm_entry push_sum_entry() {
               "after its checkpoint, it re-adds what it was sent since); plain push-sum loses the mass in "
               "flight while it was down and since its checkpoint, which de-biasing by w keeps out of its model",
           .options = std::move(o),
+          .graph = {.exact_rounds = true},
           .make = [](algorithm_inputs in, const option_reader& r) {
             push_sum_options p{.sgd = in.optimizer,
                                .momentum = r.choice<momentum_kind>("momentum"),

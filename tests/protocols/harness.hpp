@@ -148,12 +148,13 @@ class network {
 
   // One round: `problem` gives gradients (nullptr: gossip only).
   void round(const topology::graph& g, const topology::mixing_matrix& w, std::uint64_t t, double lr,
-             const least_squares* problem, std::int64_t epoch = 0) {
+             const least_squares* problem, std::int64_t epoch = 0, bool exact_average = false) {
     for (std::int64_t i = 0; i < size(); ++i) {
       auto plan = protocols::make_plan(g, w, i, t);
       plan.learning_rate = lr;
       plan.epoch = epoch;
       plan.gossip_only = problem == nullptr;
+      plan.exact_average = exact_average;
       algs_[i]->begin_round(std::move(plan));
     }
     std::vector<float> scratch(params_[0].size());
@@ -199,7 +200,7 @@ class network {
       const auto g = s.at(next_round_);
       const auto w = protocols::weights_for(g, rule);
       if (!w.ok()) FAIL(w.err().message);
-      round(g, *w, static_cast<std::uint64_t>(next_round_), lr(t), problem);
+      round(g, *w, static_cast<std::uint64_t>(next_round_), lr(t), problem, 0, s.exact_average(next_round_));
     }
   }
 

@@ -29,6 +29,8 @@ struct variant {
 // one, an undirected ring otherwise.
 std::unique_ptr<topology::schedule> graph_for(const algorithm_entry& e, const std::string& kind) {
   if (kind == "double-binary-tree") return topology::static_schedule(*topology::double_binary_tree(agents));
+  if (kind == "exact-average")
+    return topology::with_exact_average(topology::static_schedule(*topology::ring(agents)), 3);
   if (e.graph.schedule == "bipartite-exponential") return std::move(*topology::bipartite_exponential(agents));
   if (e.graph.spanning_tree) return topology::static_schedule(*topology::binary_tree(agents));
   return topology::static_schedule(*topology::ring(agents));
@@ -57,6 +59,7 @@ std::vector<variant> variants() {
   out.push_back({"push-sum", {{"running_sums", true}}});
   out.push_back({"push-sum", {{"compressor", std::string("top-k")}, {"keep", 0.25}}});
   out.push_back({"push-sum", {{"momentum", std::string("quasi-global")}}});
+  out.push_back({"dsgd", {{"slowmo_beta", 0.5}}, "exact-average"});
   out.push_back({"relaysum", {}, "double-binary-tree"});
   out.push_back({"relaysum", {{"relay_gradients", true}}, "double-binary-tree"});
   return out;

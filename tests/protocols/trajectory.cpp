@@ -9,7 +9,7 @@
 // SPEC: {"algorithm": "dsgd", "options": {...}, "optimizer": {"momentum",
 // "nesterov", "weight_decay"}, "graph": "ring", "weights": "mh", "rounds": R,
 // "lr": [η_0, ...] (one per round), "gossip_tail": N (optional), "A": [[[..]..]..] (agents x rows x dim),
-// "b": [[..]..], "x0": [[..]..], "tensors": [sizes] (optional)}.
+// "b": [[..]..], "x0": [[..]..], "tensors": [sizes] (optional), "exact_average_every": τ (optional)}.
 
 #include <cstdio>
 #include <fstream>
@@ -76,8 +76,11 @@ int run(const json& spec, const std::string& out_path) {
   auto x0 = spec.at("x0").get<std::vector<std::vector<float>>>();
   const auto n = static_cast<std::int64_t>(x0.size());
   const auto tensors = spec.value("tensors", std::vector<std::size_t>{});
-  const auto schedule =
-      value_or_throw(topology::make_schedule({.kind = spec.at("graph").get<std::string>(), .n = n}), "graph");
+  const auto schedule = value_or_throw(
+      topology::make_schedule({.kind = spec.at("graph").get<std::string>(),
+                               .n = n,
+                               .exact_average_every = spec.value("exact_average_every", std::int64_t{0})}),
+      "graph");
   const auto rule = *common::from_name<protocols::weight_rule>(spec.at("weights").get<std::string>());
   const auto lr = spec.at("lr").get<std::vector<double>>();
   const auto rounds = spec.at("rounds").get<std::int64_t>();
@@ -108,6 +111,7 @@ int run(const json& spec, const std::string& out_path) {
       auto plan = protocols::make_plan(g, w, i, static_cast<std::uint64_t>(t));
       plan.learning_rate = lr.at(static_cast<std::size_t>(std::min(t, rounds - 1)));
       plan.gossip_only = t >= rounds;
+      plan.exact_average = schedule->exact_average(t);
       algs[i]->begin_round(std::move(plan));
     }
     for (;;) {

@@ -169,13 +169,25 @@ for label, exchange in (("AD-PSGD, pairwise (the paper's pseudocode)", "pairwise
     runs.append((label, "ad-psgd", {"exchange": exchange}, QGM_SGD,
                  lambda w, e=exchange: ad_psgd.ad_psgd(a, b, x0, len(w), lr, 0.9, True, 1e-3, e == "push-pull"),
                  x0, "push", 0, None, "bipartite-exponential"))
-runs = [r if len(r) == 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
+# Periodic exact averaging and SlowMo (the QGM code's slowmo option) over
+# D-PSGD on the ring: τ = 5 and 7, plain (β = 0, α = 1) and with slow momentum.
+for label, tau, options in (("D-PSGD, exact average every 5 rounds", 5, {}),
+                            ("D-PSGD with SlowMo (β 0.5, α 1), every 7 rounds", 7,
+                             {"slowmo_beta": 0.5, "slowmo_alpha": 1.0}),
+                            ("D-PSGD with SlowMo (β 0.3, α 0.8), every 5 rounds", 5,
+                             {"slowmo_beta": 0.3, "slowmo_alpha": 0.8})):
+    runs.append((label, "dsgd", options, QGM_SGD,
+                 lambda w, t=tau, o=options: dsgd.slowmo(a, b, x0, w[1], len(w), lr, 0.9, True, 1e-3, t,
+                                                         o.get("slowmo_beta", 0.0), o.get("slowmo_alpha", 1.0)),
+                 x0, "mh", 0, None, "ring", tau))
+runs = [r if len(r) >= 10 else (r if len(r) == 9 else r + (None,)) + ("ring",) for r in runs]
+runs = [r if len(r) == 11 else r + (0,) for r in runs]
 
 failures = []
 results = {}
-for name, algorithm, options, optimizer, reference, start, rule, tail, tensors, graph in runs:
+for name, algorithm, options, optimizer, reference, start, rule, tail, tensors, graph, every in runs:
     mine, weights = common.run_murmur(tool, algorithm, options, optimizer, a, b, start, lr, weights=rule,
-                                      gossip_tail=tail, tensors=tensors, graph=graph)
+                                      gossip_tail=tail, tensors=tensors, graph=graph, exact_average_every=every)
     ref = reference(weights)
     results[name] = (mine, ref)
     err = common.relative_error(mine[-1], ref[-1])
@@ -200,6 +212,8 @@ CONTRASTS = [
     ("RelaySum/Model, chain", "RelaySum/Model, reference updated, chain"),
     ("Momentum Tracking", "Momentum Tracking, β = 0 (gradient tracking)"),
     ("AD-PSGD, pairwise (the paper's pseudocode)", "AD-PSGD, push-pull (the SGP code's)"),
+    ("D-PSGD, Nesterov", "D-PSGD, exact average every 5 rounds"),
+    ("D-PSGD with SlowMo (β 0.3, α 0.8), every 5 rounds", "D-PSGD, exact average every 5 rounds"),
     ("Sparse-Push, top-k 1/2, error feedback, directed-ring", "QGM over Sparse-Push, directed-ring"),
 ]
 for one, other in CONTRASTS:

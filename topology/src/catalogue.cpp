@@ -81,8 +81,9 @@ bool time_varying(const std::string& kind) {
          kind == "random-peers";
 }
 
-common::result<std::unique_ptr<schedule>> make_schedule(const graph_spec& a) {
-  if (a.n < 1) return common::make_error(common::errc::invalid_argument, "a topology needs at least one agent");
+namespace {
+
+common::result<std::unique_ptr<schedule>> make_base_schedule(const graph_spec& a) {
   if (a.kind == "one-peer-exponential") return one_peer_exponential(a.n);
   if (a.kind == "dde-exponential") return dde_exponential(a.n);
   if (a.kind == "bipartite-exponential") return bipartite_exponential(a.n);
@@ -90,6 +91,17 @@ common::result<std::unique_ptr<schedule>> make_schedule(const graph_spec& a) {
   auto g = make_graph(a);
   if (!g) return g.err();
   return static_schedule(std::move(*g));
+}
+
+}  // namespace
+
+common::result<std::unique_ptr<schedule>> make_schedule(const graph_spec& a) {
+  if (a.n < 1) return common::make_error(common::errc::invalid_argument, "a topology needs at least one agent");
+  if (a.exact_average_every < 0)
+    return common::make_error(common::errc::invalid_argument, "exact_average_every must be >= 0 (0: never)");
+  auto s = make_base_schedule(a);
+  if (!s || a.exact_average_every == 0) return s;
+  return with_exact_average(std::move(*s), a.exact_average_every);
 }
 
 }  // namespace murmur::topology

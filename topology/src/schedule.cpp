@@ -95,7 +95,25 @@ class cycle_of final : public schedule {
   std::vector<graph> graphs_;
 };
 
+class exact_every final : public schedule {
+ public:
+  exact_every(std::unique_ptr<schedule> inner, std::int64_t every)
+      : inner_(std::move(inner)), every_(every), complete_(*complete(std::max<std::int64_t>(inner_->size(), 2))) {}
+  std::int64_t size() const override { return inner_->size(); }
+  graph at(std::int64_t round) const override { return exact_average(round) ? complete_ : inner_->at(round); }
+  bool exact_average(std::int64_t round) const override { return round % every_ == 0; }
+
+ private:
+  std::unique_ptr<schedule> inner_;
+  std::int64_t every_;
+  graph complete_;
+};
+
 }  // namespace
+
+std::unique_ptr<schedule> with_exact_average(std::unique_ptr<schedule> inner, std::int64_t every) {
+  return std::make_unique<exact_every>(std::move(inner), std::max<std::int64_t>(every, 1));
+}
 
 std::unique_ptr<schedule> dde_exponential(std::int64_t n) {
   n = std::max<std::int64_t>(n, 2);

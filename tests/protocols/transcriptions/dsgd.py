@@ -47,3 +47,28 @@ def quasi_global(a, b, x0, weights, lr, beta, nesterov, wd, mu, period=1):
             v = np.zeros_like(v)
         out.append(x.copy())
     return np.array(out)
+
+
+def slowmo(a, b, x0, ring, rounds, lr, beta, nesterov, wd, tau, slow_beta=0.0, slow_alpha=1.0):
+    """D-PSGD with the QGM code's SlowMo (decentralized_sgd.py, step() after
+    the gossip, when slowmo_tau > 0 and local_index % slowmo_tau == 0, the
+    index of this step counted from 0): x̄ = the exact average
+    (world_aggregator._agg(op="avg")); u = slowmo_beta u + (x_slow - x̄) / lr;
+    x_slow = x_slow - slowmo_alpha lr u; the model becomes x_slow. x_slow
+    starts as the agent's x^0 and u at 0. slowmo_beta = 0, slowmo_alpha = 1 is
+    periodic exact averaging. `ring` is the gossip's W on every step."""
+    x = x0.copy()
+    slow = x0.copy()
+    u = np.zeros_like(x)
+    buf = None
+    out = []
+    for t in range(rounds):
+        buf, step = sgd_direction(buf, gradient(a, b, x) + wd * x, beta, nesterov)
+        x = ring @ (x - lr[t] * step)
+        if t % tau == 0:
+            avg = np.tile(x.mean(axis=0), (len(x), 1))
+            u = slow_beta * u + (slow - avg) / lr[t]
+            slow = slow - slow_alpha * lr[t] * u
+            x = slow.copy()
+        out.append(x.copy())
+    return np.array(out)

@@ -77,9 +77,10 @@ struct topology_settings {
   std::string kind = "ring";  // the graph of `murmur topology --kind`
   std::int64_t agents = 16;
   protocols::weight_rule weights = protocols::weight_rule::automatic;
-  std::int64_t degree = 2;  // random-peers / regular
-  double p = 0.3;           // erdos-renyi
-  std::string file;         // edges
+  std::int64_t degree = 2;               // random-peers / regular
+  double p = 0.3;                        // erdos-renyi
+  std::string file;                      // edges
+  std::int64_t exact_average_every = 0;  // periodic exact averaging: the complete graph every τ rounds (0: never)
   bool operator==(const topology_settings&) const = default;
 };
 

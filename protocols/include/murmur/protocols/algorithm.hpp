@@ -57,8 +57,9 @@ struct round_plan {
   std::int64_t epoch = 0;
   std::int64_t agents = 1;
   double learning_rate = 0;
-  bool gossip_only = false;  // no gradient step this round (final gossip tail, §0.5)
-  double self_weight = 1;    // w_ii
+  bool gossip_only = false;    // no gradient step this round (final gossip tail, §0.5)
+  bool exact_average = false;  // this round's graph is the complete one of periodic exact averaging
+  double self_weight = 1;      // w_ii
   // in: j -> i with w_ij, the weight this agent gives j's message (row i of W).
   // out: i -> j with w_ji, the share this agent pushes to j (column i of W).
   std::vector<peer_weight> in, out;

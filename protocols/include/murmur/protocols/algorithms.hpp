@@ -60,6 +60,10 @@ struct dsgd_options {
   averaging_rate gamma;       // consensus step γ (and its schedule)
   bool accept_stale = false;  // asynchronous: mix the newest message of each peer, whatever its round
   payload_encoding wire = payload_encoding::dense_f32;  // dense_f32, dense_bf16 or dense_f16
+  // SlowMo's outer step on rounds of exact averaging (round_plan::exact_average).
+  struct slow_momentum {
+    double beta = 0.0, alpha = 1.0;
+  } slowmo;
 };
 std::unique_ptr<algorithm> make_dsgd(agent_context context, dsgd_options options);
 // Exact averaging over all agents every round (the centralized reference):

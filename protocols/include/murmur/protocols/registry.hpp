@@ -57,6 +57,7 @@ class option_values {
 struct graph_needs {
   bool undirected = false;
   bool spanning_tree = false;
+  bool exact_rounds = false;  // takes rounds on the complete graph (topology.exact_average_every)
   std::string trees_kind;  // a topology kind accepted instead of a spanning tree: a union of trees the algorithm knows
   std::string schedule;    // a required schedule kind ("" = any)
 };

@@ -20,7 +20,16 @@ class schedule {
   // The graph of every round when it never changes (so callers need not
   // copy it each round); nullptr for time-varying schedules.
   virtual const graph* fixed() const { return nullptr; }
+  // Whether round t is a round of exact averaging (the complete graph put in
+  // by with_exact_average).
+  virtual bool exact_average(std::int64_t) const { return false; }
 };
+
+// Periodic exact averaging (the QGM code's SlowMo option, slowmo_tau): round
+// t is the complete graph when t mod `every` = 0 (rounds 0, τ, 2τ, ...; the
+// code's local_index before its increment), `inner`'s graph otherwise.
+// REQUIRES every >= 1.
+std::unique_ptr<schedule> with_exact_average(std::unique_ptr<schedule> inner, std::int64_t every);
 
 // The same graph every round.
 std::unique_ptr<schedule> static_schedule(graph g);
@@ -36,10 +45,10 @@ std::unique_ptr<schedule> random_peers(std::int64_t n, std::int64_t peers, std::
 // dropped); in round t every agent sends to the entry t mod |book|, so each
 // agent has one out-peer and one in-peer per round.
 std::unique_ptr<schedule> dde_exponential(std::int64_t n);
-// SGP's bipartite exponential graph (DBEGraph) for AD-PSGD: odd agents are
-// active and in round t send to i + h (mod n), h cycling through the SGP
-// code's phone book +1, -1, +3, -3, +5, -5, +9, -9, ... (|h| = 1 + 2^k < n);
-// even agents are passive (no out-peers).
+// SGP's bipartite exponential graph (DBEGraph) for AD-PSGD: in round t every
+// agent sends to i + h (mod n), h cycling through the SGP code's phone book
+// +1, -1, +3, -3, +5, -5, +9, -9, ... (|h| = 1 + 2^k < n), the same for all;
+// odd agents are active, even ones passive, and each edge joins one of each.
 // REQUIRES n even, so active agents only reach passive ones.
 common::result<std::unique_ptr<schedule>> bipartite_exponential(std::int64_t n);
 // The graphs in turn: round t uses graphs[t mod size]. All of one size.
