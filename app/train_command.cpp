@@ -44,7 +44,7 @@ int run(const train_args& a) {
   // int8-eval: train in f32, evaluate in f32 and, after calibration, in int8.
   const bool int8_eval = a.precision == "int8-eval";
   auto precision = int8_eval ? common::result<nn::precision>(nn::precision::f32) : nn::parse_precision(a.precision);
-  if (!precision) return fail("unknown precision '" + a.precision + "' (known: f32, bf16, int8-eval)");
+  if (!precision) return fail("unknown precision '" + a.precision + "' (known: f32, bf16, int8-train, int8-eval)");
   if (a.agent < 0 || a.agent >= a.agents) return fail(fmt::format("--agent {} is not in [0, {})", a.agent, a.agents));
   // Check the cheap things before loading any data.
   const auto& names = nn::model_names();
@@ -204,8 +204,9 @@ runner add_train_command(CLI::App& cmd) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
   cmd.add_option("--precision", a->precision,
-                 "f32 | bf16 (bf16 activations and weight copies, f32 master weights) | int8-eval (train in f32, "
-                 "also evaluate in int8)")
+                 "f32 | bf16 (bf16 activations and weight copies, f32 master weights) | int8-train (8-bit "
+                 "weights, activations and errors of convolutions and inner products, fake-quantised as the "
+                 "thesis code) | int8-eval (train in f32, also evaluate in int8)")
       ->capture_default_str();
   cmd.add_option("--calibration-batches", a->calibration_batches, "training batches that calibrate int8")
       ->capture_default_str()

@@ -14,6 +14,7 @@ using namespace detail;
 conv2d::conv2d(layer_env env, std::string name, conv2d_options opt) : weighted_layer(env, std::move(name)), opt_(opt) {
   weight_ = store_.add_parameter(name_ + ".weight", {opt_.out_channels, opt_.in_channels, opt_.kernel, opt_.kernel});
   if (opt_.bias) bias_ = store_.add_parameter(name_ + ".bias", {opt_.out_channels});
+  biased_ = opt_.bias;
 }
 
 dims conv2d::output_dims(const dims& in) const {

@@ -124,12 +124,15 @@ struct weighted_plan {
     return dst;
   }
 
-  const tensor& backward(compute_context& ctx, const tensor& src, const tensor& diff_dst) {
+  // diff_src from `error_for_data`, the weight (and bias) gradients from
+  // `error_for_weights` (the same tensor except in 8-bit training).
+  const tensor& backward(compute_context& ctx, const tensor& src, const tensor& error_for_data,
+                         const tensor& error_for_weights) {
     weights_to_bwd.run(ctx);
-    bwd_data.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
+    bwd_data.bind(DNNL_ARG_DIFF_DST, error_for_data.raw());
     bwd_data.run(ctx);
     bwd_weights.bind(DNNL_ARG_SRC, src.raw());
-    bwd_weights.bind(DNNL_ARG_DIFF_DST, diff_dst.raw());
+    bwd_weights.bind(DNNL_ARG_DIFF_DST, error_for_weights.raw());
     bwd_weights.run(ctx);
     diff_weights_to_user.run(ctx);
     return diff_src;

@@ -15,6 +15,7 @@ linear::linear(layer_env env, std::string name, std::int64_t in_features, std::i
     : weighted_layer(env, std::move(name)), in_features_(in_features), out_features_(out_features), has_bias_(bias) {
   weight_ = store_.add_parameter(name_ + ".weight", {out_features, in_features});
   if (has_bias_) bias_ = store_.add_parameter(name_ + ".bias", {out_features});
+  biased_ = has_bias_;
 }
 
 void linear::init(common::rng& gen) {

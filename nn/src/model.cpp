@@ -27,11 +27,14 @@ bf16_support cpu_bf16_support() {
   return bf16_support::none;
 }
 
-model::model(model_spec spec, int threads) : spec_(std::move(spec)), ctx_(threads) {}
+model::model(model_spec spec, int threads) : spec_(std::move(spec)), ctx_(threads) {
+  ctx_.set_quantized_training(spec_.precision == precision::int8_train);
+}
 
 void model::init(std::uint64_t seed) {
   common::rng gen(seed);
   net_.init(gen);
+  ctx_.set_quantization_seed(seed);
 }
 
 tensor& model::staged(std::map<dims, tensor>& pool, const dims& d, dtype t, layout l) {
@@ -42,7 +45,7 @@ tensor& model::staged(std::map<dims, tensor>& pool, const dims& d, dtype t, layo
 
 const tensor& model::forward(const tensor& input, mode m) {
   ctx_.enter();
-  if (spec_.precision == precision::f32) return net_.forward(input, m);
+  if (spec_.precision != precision::bf16) return net_.forward(input, m);
   // bf16: the batch comes in as f32 and the loss wants f32 logits.
   tensor& in = staged(inputs_, input.shape(), dtype::bf16, input.memory_layout());
   detail::convert(input, in);
@@ -54,7 +57,7 @@ const tensor& model::forward(const tensor& input, mode m) {
 
 void model::backward(const tensor& diff_logits) {
   ctx_.enter();
-  if (spec_.precision == precision::f32) {
+  if (spec_.precision != precision::bf16) {
     net_.backward(diff_logits);
     return;
   }
@@ -64,7 +67,7 @@ void model::backward(const tensor& diff_logits) {
 }
 
 common::status model::backward(const tensor& diff_logits, std::span<const float> diff_features) {
-  if (spec_.precision != precision::f32)
+  if (spec_.precision == precision::bf16)
     return common::make_error(common::errc::unsupported, "a feature loss term needs an f32 model");
   if (diff_features.size() != static_cast<std::size_t>(features().numel()))
     return common::make_error(common::errc::mismatch, "feature gradient of the wrong size");

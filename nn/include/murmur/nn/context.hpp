@@ -9,6 +9,7 @@
 // library-managed scratchpad (unsafe under concurrent execution) is never used.
 
 #include <cstddef>
+#include <cstdint>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -51,12 +52,27 @@ class compute_context {
   bool calibrating() const { return calibrating_; }
   int calibration_round() const { return calibration_round_; }
 
+  // 8-bit training (precision int8-train): weighted layers built in this
+  // context fake-quantise weights, activations and errors.
+  void set_quantized_training(bool on) { quantized_training_ = on; }
+  bool quantized_training() const { return quantized_training_; }
+  // The seed of the stochastic rounding (each layer derives its stream).
+  void set_quantization_seed(std::uint64_t s) {
+    quantization_seed_ = s;
+    ++quantization_epoch_;
+  }
+  std::uint64_t quantization_seed() const { return quantization_seed_; }
+  int quantization_epoch() const { return quantization_epoch_; }
+
  private:
   dnnl::engine engine_;
   dnnl::stream stream_;
   int threads_;
   common::aligned_buffer<std::byte> scratchpad_;
   bool calibrating_ = false;
+  bool quantized_training_ = false;
+  std::uint64_t quantization_seed_ = 0;
+  int quantization_epoch_ = 0;
   int calibration_round_ = 0;
 };
 

@@ -25,9 +25,13 @@ inline constexpr common::enum_name<norm_kind> norm_kind_names[] = {{norm_kind::b
 constexpr std::span<const common::enum_name<norm_kind>> names_of(norm_kind) { return norm_kind_names; }
 
 // The element type of training: activations, weight copies and compute. Master
-// weights, weight gradients and optimizer state are f32 in both.
-enum class precision { f32, bf16 };
-inline constexpr common::enum_name<precision> precision_names[] = {{precision::f32, "f32"}, {precision::bf16, "bf16"}};
+// weights, weight gradients and optimizer state are f32 in all. int8-train:
+// f32 tensors, with the weights, activations and errors of convolutions and
+// inner products fake-quantised to 8 bits as the thesis's code does
+// (nn/src/fake_quant.hpp).
+enum class precision { f32, bf16, int8_train };
+inline constexpr common::enum_name<precision> precision_names[] = {
+    {precision::f32, "f32"}, {precision::bf16, "bf16"}, {precision::int8_train, "int8-train"}};
 constexpr std::span<const common::enum_name<precision>> names_of(precision) { return precision_names; }
 
 struct model_spec {

@@ -3,7 +3,8 @@
 // What conv2d and linear share: a weight (and optional bias) in the
 // parameter store, one oneDNN plan per (input shape, mode, type) built on
 // first use, the input kept for backward, and an int8 inference path with
-// its calibration. A derived layer says how to build its plans.
+// its calibration, and 8-bit training (fake_quant.hpp). A derived layer says
+// how to build its plans.
 
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@ namespace murmur::nn {
 namespace detail {
 struct weighted_plan;
 struct int8_layer;
+class fake_quant;
 }  // namespace detail
 
 class weighted_layer : public layer {
@@ -23,6 +25,8 @@ class weighted_layer : public layer {
 
   const tensor& forward(const tensor& src, mode m) override;
   const tensor& backward(const tensor& diff_dst) override;
+  // 8-bit training's state (null unless the context trains in int8-train).
+  const detail::fake_quant* quantizer() const { return quant_.get(); }
   void report(std::vector<std::string>& out) const override;
 
  protected:
@@ -37,9 +41,18 @@ class weighted_layer : public layer {
   parameter_store& store_;
   std::string name_;
   parameter_store::handle weight_ = 0, bias_ = 0;
+  bool biased_ = false;                      // bias_ names a parameter
+  parameter_store::handle input_range_ = 0;  // 8-bit training: QuantMeasure's running {min, max} (a buffer)
   std::unique_ptr<detail::int8_layer> int8_;
+  std::unique_ptr<detail::fake_quant> quant_;  // 8-bit training (precision int8-train)
 
  private:
+  std::span<float> bias_values();
+  // 8-bit training: the stochastic rounding's stream, from the model's seed
+  // (again after each model init).
+  void seed_quantizer();
+  int seeded_for_ = -1;
+
   plan_cache<detail::weighted_plan> plans_;
   const tensor* src_ = nullptr;
 };
