@@ -10,9 +10,12 @@ packages=(
   libtomlplusplus-dev catch2 libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist
   libpmix-dev openmpi-bin libopenmpi-dev slurm-wlm munge iproute2 python3-zmq
+  python3-numpy python3-torch
 )
+# The tests need NumPy (the transcriptions of the authors' updates) and
+# PyTorch (the 8-bit quantiser's reference); the benchmarks add plotting.
 if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(python3-torch python3-matplotlib python3-numpy libopenblas0-openmp)
+  packages+=(python3-matplotlib libopenblas0-openmp)
 fi
 
 missing=()
