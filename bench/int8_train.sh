@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # 8-bit training (model.precision = "int8-train") against f32: LeNet-5 and
 # ResNet-20 with BatchNorm, EvoNorm-S0 and Range-EvoNorm, one model on one
-# IID fifth of Fashion-MNIST (12,000 images), 3 epochs, the same seed.
+# IID share of Fashion-MNIST (a tenth, 6,000 images, by default), 3 epochs,
+# the same seed. In 8 bits the norms are the thesis code's RangeBN and RangeEN
+# (and murmur's 8-bit EvoNorm-S0), the residual add its Qsum.
 # A short run (issue 12); prints the final test accuracy and the wall time.
-# Usage: bench/int8_train.sh [MURMUR] [EPOCHS]
+# Usage: bench/int8_train.sh [MURMUR] [EPOCHS] [SHARES]  (one of SHARES IID shares)
 set -euo pipefail
 murmur=${1:-build/app/murmur}
 epochs=${2:-3}
+shares=${3:-10}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run() {  # model norm precision
   local out="$tmp/$1-$2-$3.jsonl"
-  "$murmur" train --model "$1" --norm "$2" --precision "$3" --epochs "$epochs" --agents 5 --agent 0 \
+  "$murmur" train --model "$1" --norm "$2" --precision "$3" --epochs "$epochs" --agents "$shares" --agent 0 \
     --partition iid --threads 2 --lr 0.05 --seed 1 --metrics "$out" >/dev/null
   /usr/bin/python3 -c "
 import json, sys

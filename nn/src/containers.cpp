@@ -1,6 +1,7 @@
 #include "murmur/nn/containers.hpp"
 
 #include "dnnl_util.hpp"
+#include "fake_quant.hpp"
 #include "murmur/nn/conv2d.hpp"
 #include "murmur/nn/normalization.hpp"
 #include "murmur/nn/simple_layers.hpp"
@@ -91,7 +92,19 @@ struct residual_block::plan {
 
 residual_block::residual_block(layer_env env, std::string name, std::unique_ptr<sequential> main,
                                std::unique_ptr<sequential> shortcut, bool relu)
-    : ctx_(env.ctx), name_(std::move(name)), main_(std::move(main)), shortcut_(std::move(shortcut)), relu_(relu) {}
+    : ctx_(env.ctx),
+      store_(env.store),
+      name_(std::move(name)),
+      main_(std::move(main)),
+      shortcut_(std::move(shortcut)),
+      relu_(relu) {
+  if (ctx_.quantized_training()) {
+    q_main_ = std::make_unique<detail::fake_quant>();
+    q_short_ = std::make_unique<detail::fake_quant>();
+    range_short_ = store_.add_buffer(name_ + ".acc.input_range1", {2});
+    range_main_ = store_.add_buffer(name_ + ".acc.input_range2", {2});
+  }
+}
 
 residual_block::~residual_block() = default;
 
@@ -103,7 +116,7 @@ void residual_block::init(common::rng& gen) {
 std::string residual_block::describe() const {
   std::string s = main_->describe();
   if (!shortcut_->empty()) s += "\n" + shortcut_->describe();
-  return s + "\n" + name_ + (relu_ ? ": residual add + ReLU" : ": residual add");
+  return s + "\n" + name_ + (relu_ ? ": residual add + ReLU" : ": residual add") + (q_main_ ? " (8-bit inputs)" : "");
 }
 
 const tensor& residual_block::forward(const tensor& src, mode m) {
@@ -150,10 +163,17 @@ const tensor& residual_block::forward(const tensor& src, mode m) {
     p->add_backward.args[DNNL_ARG_DST] = dnnl::memory(in_md, eng, p->diff_src.raw());
     return p;
   });
-  const tensor& a = main_->forward(src, m);
-  const tensor& b = shortcut_->empty() ? src : shortcut_->forward(src, m);
-  p.add_relu.bind(DNNL_ARG_SRC_0, a.raw());
-  p.add_relu.bind(DNNL_ARG_SRC_1, b.raw());
+  const tensor* a = &main_->forward(src, m);
+  const tensor* b = shortcut_->empty() ? &src : &shortcut_->forward(src, m);
+  quantized_forward_ = q_main_ && src.type() == dtype::f32;
+  if (quantized_forward_) {
+    q_main_->reseed(ctx_, name_ + ".acc.2");
+    q_short_->reseed(ctx_, name_ + ".acc.1");
+    b = &q_short_->quantize_input(*b, m == mode::train, store_.buffer(range_short_));
+    a = &q_main_->quantize_input(*a, m == mode::train, store_.buffer(range_main_));
+  }
+  p.add_relu.bind(DNNL_ARG_SRC_0, a->raw());
+  p.add_relu.bind(DNNL_ARG_SRC_1, b->raw());
   p.add_relu.run(ctx_);
   return p.dst;
 }
@@ -166,6 +186,7 @@ const tensor& residual_block::backward(const tensor& diff_dst) {
     p.relu_backward.run(ctx_);
     d_sum = &p.diff_sum;
   }
+  if (quantized_forward_) d_sum = &q_main_->quantize_error(*d_sum);
   const tensor& d_main = main_->backward(*d_sum);
   const tensor& d_short = shortcut_->empty() ? *d_sum : shortcut_->backward(*d_sum);
   p.add_backward.bind(DNNL_ARG_SRC_0, d_main.raw());

@@ -6,23 +6,17 @@
 #include <numbers>
 
 #include "elementwise.hpp"
+#include "evonorm_8bit.hpp"
 #include "fast_math.hpp"
+#include "range_stats.hpp"
 
 namespace murmur::nn {
 
+using detail::chunk_ranges;
+using detail::group_moments;
+using detail::range_constant;
+using detail::sample_shape;
 using detail::with_elements;
-
-namespace {
-
-// Range-EvoNorm's constant C(m) for chunks of m values. A group of a single
-// value (m = 1, where C would be infinite) uses 1: its range is 0 anyway.
-double range_constant(std::int64_t m) {
-  if (m < 2) return 1.0;
-  return 0.5 * 0.35 * (1.0 + std::sqrt(std::numbers::pi * std::log(4.0))) /
-         std::sqrt(2.0 * std::log(static_cast<double>(m)));
-}
-
-}  // namespace
 
 std::int64_t range_chunks(std::int64_t group_size, std::int64_t chunks) {
   // Chunks of at least 2 values, as many as allowed, dividing the group exactly.
@@ -46,13 +40,19 @@ evonorm::evonorm(layer_env env, std::string name, evonorm_options opt)
   weight_ = store_.add_parameter(name_ + ".weight", shape);
   bias_ = store_.add_parameter(name_ + ".bias", shape);
   v_ = store_.add_parameter(name_ + ".v", shape);
+  if (ctx_.quantized_training()) {
+    q8_ = std::make_unique<detail::evonorm_8bit>(opt_.kind == evonorm_kind::range, opt_.groups, opt_.chunks, opt_.eps);
+    input_range_ = store_.add_buffer(name_ + ".input_range", {2});
+  }
 }
 
 evonorm::~evonorm() = default;
 
 void evonorm::init(common::rng& gen) {
-  // As the reference code: EvoNorm-S0 gamma = 1; Range-EvoNorm gamma ~ U(0, 1).
-  if (opt_.kind == evonorm_kind::range)
+  // As the reference code: EvoNorm-S0 gamma = 1; Range-EvoNorm gamma ~ U(0, 1)
+  // (RangeEN_full's reset), but 1 in 8-bit training (init_modelq fills the
+  // quantised models' RangeEN weights with 1).
+  if (opt_.kind == evonorm_kind::range && !q8_)
     for (auto& w : store_.parameter(weight_)) w = static_cast<float>(gen.uniform());
   else
     std::ranges::fill(store_.parameter(weight_), 1.f);
@@ -67,73 +67,28 @@ std::string evonorm::describe() const {
     s += ", chunks=" + std::to_string(opt_.chunks);
     if (last_chunks_ && last_chunks_ != opt_.chunks) s += " (" + std::to_string(last_chunks_) + " used)";
   }
+  if (q8_) s += opt_.kind == evonorm_kind::range ? ", 8-bit, hard sigmoid" : ", 8-bit";
   return s + ")";
 }
 
 void evonorm::report(std::vector<std::string>& out) const {
+  if (q8_forward_) {
+    out.push_back(name_ + ": f32 fwd=bwd=murmur:omp (8-bit fake-quantised)");
+    return;
+  }
   if (plans_.current_or_null()) out.push_back(name_ + ": " + to_string(plans_.current_type()) + " fwd=bwd=murmur:omp");
 }
 
-namespace {
-
-// One sample's data in NHWC: hw positions of c channels.
-struct sample_shape {
-  std::int64_t hw, c, groups, cg;
-  std::int64_t size() const { return cg * hw; }  // values per group
-};
-
-// Range-EvoNorm statistics of one sample: per group, the mean over chunks of
-// max - min, with where each chunk's max and min sit (logical index j).
-template <class T>
-void chunk_ranges(const T* x, const sample_shape& sh, std::int64_t chunks, float* range, std::int64_t* arg_max,
-                  std::int64_t* arg_min) {
-  const std::int64_t m = sh.size() / chunks;
-  for (std::int64_t g = 0; g < sh.groups; ++g) {
-    double sum = 0;
-    const T* xg = x + g * sh.cg;
-    for (std::int64_t k = 0; k < chunks; ++k) {
-      // Walk j = (channel within group) * hw + position over the chunk,
-      // keeping channel and position as counters (no division per element).
-      std::int64_t j = k * m, ch = j / sh.hw, pos = j % sh.hw;
-      float vmax = to_f32(xg[pos * sh.c + ch]), vmin = vmax;
-      std::int64_t jmax = j, jmin = j;
-      for (; j < (k + 1) * m; ++j) {
-        const float v = to_f32(xg[pos * sh.c + ch]);
-        if (v > vmax) vmax = v, jmax = j;
-        if (v < vmin) vmin = v, jmin = j;
-        if (++pos == sh.hw) pos = 0, ++ch;
-      }
-      arg_max[g * chunks + k] = jmax;
-      arg_min[g * chunks + k] = jmin;
-      sum += static_cast<double>(vmax) - vmin;
-    }
-    range[g] = static_cast<float>(sum / static_cast<double>(chunks));
-  }
-}
-
-// EvoNorm-S0 statistics of one sample: per group, mean and 1/sqrt(var + eps).
-template <class T>
-void group_moments(const T* x, const sample_shape& sh, float eps, float* mean, float* inv_std) {
-  std::vector<double> sum(sh.c, 0.0), sq(sh.c, 0.0);
-  for (std::int64_t pos = 0; pos < sh.hw; ++pos)
-    for (std::int64_t ch = 0; ch < sh.c; ++ch) {
-      const double v = to_f32(x[pos * sh.c + ch]);
-      sum[ch] += v;
-      sq[ch] += v * v;
-    }
-  for (std::int64_t g = 0; g < sh.groups; ++g) {
-    double s = 0, q = 0;
-    for (std::int64_t ch = g * sh.cg; ch < (g + 1) * sh.cg; ++ch) s += sum[ch], q += sq[ch];
-    const double count = static_cast<double>(sh.size());
-    const double mu = s / count, var = std::max(0.0, q / count - mu * mu);
-    mean[g] = static_cast<float>(mu);
-    inv_std[g] = static_cast<float>(1.0 / std::sqrt(var + eps));
-  }
-}
-
-}  // namespace
-
 const tensor& evonorm::forward(const tensor& src, mode m) {
+  q8_forward_ = q8_ && src.type() == dtype::f32;
+  if (q8_forward_) {
+    ctx_.enter();
+    q8_->quantizer().reseed(ctx_, name_);
+    const tensor& y = q8_->forward(src, m == mode::train, store_.buffer(input_range_), store_.parameter(weight_),
+                                   store_.parameter(bias_), store_.parameter(v_));
+    last_chunks_ = q8_->chunks_used();
+    return y;
+  }
   const std::int64_t n = src.dim(0), groups = opt_.groups;
   const sample_shape sh{src.dim(2) * src.dim(3), opt_.channels, groups, opt_.channels / groups};
   auto& p = plans_.get(src, m, [&] {
@@ -190,8 +145,10 @@ const tensor& evonorm::forward(const tensor& src, mode m) {
 }
 
 const tensor& evonorm::backward(const tensor& diff_dst) {
-  auto& p = plans_.current();
   ctx_.enter();
+  if (q8_forward_)
+    return q8_->backward(diff_dst, store_.gradient(weight_), store_.gradient(bias_), store_.gradient(v_));
+  auto& p = plans_.current();
   const std::int64_t n = src_->dim(0), groups = opt_.groups, c = opt_.channels;
   const sample_shape sh{src_->dim(2) * src_->dim(3), c, groups, c / groups};
   const float* gamma = store_.parameter(weight_).data();

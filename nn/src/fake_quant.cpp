@@ -42,12 +42,23 @@ value_range full_range(std::span<const float> x) {
   return {*a, *b};
 }
 
+void quantize_on_own_range(std::span<float> x) {
+  const auto r = full_range(x);
+  uniform_quantize(x, r.min, r.max, fake_quant::bits);
+}
+
 namespace {
 
-// uniform_(-0.5, 0.5), one value per element.
+// uniform_(-0.5, 0.5), one value per element: two 24-bit draws from each
+// 64-bit word (every value exact in f32).
 void draw_noise(std::vector<float>& noise, std::size_t n, common::rng& gen) {
   noise.resize(n);
-  for (auto& v : noise) v = static_cast<float>(gen.uniform(-0.5, 0.5));
+  constexpr float step = 1.f / 16777216.f;  // 2^-24
+  for (std::size_t i = 0; i < n; i += 2) {
+    const std::uint64_t bits = gen.next_u64();
+    noise[i] = static_cast<float>(bits >> 40) * step - 0.5f;
+    if (i + 1 < n) noise[i + 1] = static_cast<float>((bits >> 8) & 0xffffff) * step - 0.5f;
+  }
 }
 
 tensor& like(tensor& t, const tensor& src) {
@@ -70,8 +81,8 @@ const tensor& fake_quant::quantize_input(const tensor& src, bool training, std::
     running[0] = running[0] * m + static_cast<float>(r.min) * keep;
     running[1] = running[1] * m + static_cast<float>(r.max) * keep;
   }
-  draw_noise(noise_, x.size(), gen_);
-  uniform_quantize(q.f32_span(), r.min, r.max, bits, noise_);
+  draw_noise(input_noise_, x.size(), gen_);
+  uniform_quantize(q.f32_span(), r.min, r.max, bits, input_noise_);
   return q;
 }
 
@@ -79,12 +90,8 @@ void fake_quant::quantize_weights(std::span<float> weights, std::span<float> bia
   if (quantized_) return;
   weights_.assign(weights.begin(), weights.end());
   bias_.assign(bias.begin(), bias.end());
-  const auto w = full_range(weights);
-  uniform_quantize(weights, w.min, w.max, bits);
-  if (!bias.empty()) {
-    const auto b = full_range(bias);
-    uniform_quantize(bias, b.min, b.max, bits);
-  }
+  quantize_on_own_range(weights);
+  if (!bias.empty()) quantize_on_own_range(bias);
   quantized_ = true;
 }
 
@@ -100,9 +107,18 @@ const tensor& fake_quant::quantize_error(const tensor& diff_dst) {
   const auto d = diff_dst.f32_span();
   std::copy(d.begin(), d.end(), q.f32_span().begin());
   const auto r = full_range(d);
-  draw_noise(noise_, d.size(), gen_);
-  uniform_quantize(q.f32_span(), r.min, r.max, bits, noise_);
+  draw_noise(error_noise_, d.size(), gen_);
+  uniform_quantize(q.f32_span(), r.min, r.max, bits, error_noise_);
   return q;
+}
+
+void fake_quant::reseed(const compute_context& ctx, std::string_view name) {
+  if (seeded_for_ == ctx.quantization_epoch()) return;
+  seeded_for_ = ctx.quantization_epoch();
+  // FNV-1a of the name: each layer its own stream.
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  seed(common::rng::derive(ctx.quantization_seed(), h).next_u64());
 }
 
 }  // namespace murmur::nn::detail

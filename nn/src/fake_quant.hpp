@@ -20,9 +20,11 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "murmur/common/rng.hpp"
+#include "murmur/nn/context.hpp"
 #include "murmur/nn/tensor.hpp"
 
 namespace murmur::nn::detail {
@@ -41,8 +43,12 @@ struct value_range {
 };
 value_range mean_row_range(std::span<const float> x, std::int64_t samples);
 value_range full_range(std::span<const float> x);
+// quantize(t, min_value=float(t.min()), max_value=float(t.max())): 8 bits,
+// nearest, on the values' own range (weights, biases, norm scales), in place.
+void quantize_on_own_range(std::span<float> x);
 
-// The quantisation state of one weighted layer.
+// The quantisation state of one layer (weighted layers, the 8-bit norms, the
+// residual add's two inputs).
 class fake_quant {
  public:
   static constexpr int bits = 8;           // NUM_BITS = NUM_BITS_WEIGHT = NUM_BITS_GRAD in the code
@@ -62,14 +68,19 @@ class fake_quant {
   // Q_s(dy): the 8-bit error for the input gradient.
   const tensor& quantize_error(const tensor& diff_dst);
 
+  // Seeds the stochastic rounding's stream from the context's seed and the
+  // layer's name, once per model initialisation (each layer its own stream).
+  void reseed(const compute_context& ctx, std::string_view name);
   void seed(std::uint64_t s) { gen_ = common::rng(s); }
-  // The rounding noise of the last quantize_input or quantize_error (tests).
-  std::span<const float> last_noise() const { return noise_; }
+  // The rounding noise of the last quantize_input and quantize_error (tests).
+  std::span<const float> input_noise() const { return input_noise_; }
+  std::span<const float> error_noise() const { return error_noise_; }
 
  private:
   tensor input_, error_;
-  std::vector<float> weights_, bias_, noise_;
+  std::vector<float> weights_, bias_, input_noise_, error_noise_;
   bool quantized_ = false;
+  int seeded_for_ = -1;
   common::rng gen_{0x8b17};
 };
 

@@ -38,14 +38,19 @@ std::unique_ptr<layer> make_norm(model& m, const std::string& name, std::int64_t
     case norm_kind::batchnorm:
       break;
   }
+  // 8-bit training: the thesis code's Range BatchNorm (its ReLU a layer of its own).
+  if (m.env().ctx.quantized_training()) return std::make_unique<range_batch_norm2d>(m.env(), name, channels);
   return std::make_unique<batch_norm2d>(m.env(), name, channels, relu);
 }
 
+// Whether a ReLU after the norm is fused into it (oneDNN's batch norm).
+bool fuses_relu(model& m) { return m.spec().norm == norm_kind::batchnorm && !m.env().ctx.quantized_training(); }
+
 // A norm and, unless the norm is an EvoNorm, a ReLU after it (fused into a
-// batch norm, a layer of its own after a group norm).
+// batch norm, a layer of its own after a group norm or a range batch norm).
 void add_norm_act(model& m, sequential& seq, const std::string& norm_name, const std::string& relu_name,
                   std::int64_t channels) {
-  const bool fused = m.spec().norm == norm_kind::batchnorm;
+  const bool fused = fuses_relu(m);
   seq.add(make_norm(m, norm_name, channels, fused));
   if (!norm_has_activation(m) && !fused) seq.emplace<relu>(m.env(), relu_name);
 }

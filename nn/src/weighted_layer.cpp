@@ -22,7 +22,7 @@ const tensor& weighted_layer::forward(const tensor& src, mode m) {
   int8_->observe(ctx_, src, m == mode::train);
   if (quant_ && src.type() == dtype::f32) {
     // x_q and W_q, b_q; training keeps W_q in place until backward is done.
-    seed_quantizer();
+    quant_->reseed(ctx_, name_);
     const tensor& x = quant_->quantize_input(src, m == mode::train, store_.buffer(input_range_));
     quant_->quantize_weights(store_.parameter(weight_), bias_values());
     auto& p = plans_.get(x, m, [&] { return make_plan(x, m); });
@@ -47,15 +47,6 @@ const tensor& weighted_layer::backward(const tensor& diff_dst) {
 }
 
 std::span<float> weighted_layer::bias_values() { return biased_ ? store_.parameter(bias_) : std::span<float>(); }
-
-void weighted_layer::seed_quantizer() {
-  if (seeded_for_ == ctx_.quantization_epoch()) return;
-  seeded_for_ = ctx_.quantization_epoch();
-  // FNV-1a of the name: each layer its own stream.
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : name_) h = (h ^ c) * 1099511628211ull;
-  quant_->seed(common::rng::derive(ctx_.quantization_seed(), h).next_u64());
-}
 
 void weighted_layer::report(std::vector<std::string>& out) const {
   if (int8_->report(name_, out)) return;

@@ -43,7 +43,7 @@ TEST_CASE("8-bit training: a linear layer uses W_q and x_q forward, the full err
 
   const tensor y = test::copy_of(fc->forward(x, mode::train));
   REQUIRE(fc->quantizer() != nullptr);
-  const std::vector<float> noise_x(fc->quantizer()->last_noise().begin(), fc->quantizer()->last_noise().end());
+  const std::vector<float> noise_x(fc->quantizer()->input_noise().begin(), fc->quantizer()->input_noise().end());
   REQUIRE(noise_x.size() == x.f32_span().size());
   const auto xq = quantized(x.f32_span(), detail::mean_row_range(x.f32_span(), batch), noise_x);
   const auto wq = quantized(w_full, detail::full_range(w_full));
@@ -60,7 +60,7 @@ TEST_CASE("8-bit training: a linear layer uses W_q and x_q forward, the full err
 
   const auto dy = test::random_tensor({batch, out}, gen);
   const tensor dx = test::copy_of(fc->backward(dy));
-  const auto noise_e = fc->quantizer()->last_noise();
+  const auto noise_e = fc->quantizer()->error_noise();
   const auto dyq = quantized(dy.f32_span(), detail::full_range(dy.f32_span()), noise_e);
   CHECK(dyq != std::vector<float>(dy.f32_span().begin(), dy.f32_span().end()));
   const auto dw = h.store.gradient(0), db = h.store.gradient(1);
@@ -92,7 +92,7 @@ TEST_CASE("8-bit training: a linear layer uses W_q and x_q forward, the full err
   const auto xq_eval = quantized(
       x.f32_span(),
       {static_cast<float>(0.9f * static_cast<float>(r.min)), static_cast<float>(0.9f * static_cast<float>(r.max))},
-      fc->quantizer()->last_noise());
+      fc->quantizer()->input_noise());
   for (std::int64_t o = 0; o < out; ++o) {
     double s = bq[o];
     for (std::int64_t k = 0; k < in; ++k) s += static_cast<double>(xq_eval[k]) * wq[o * in + k];

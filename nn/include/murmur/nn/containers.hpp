@@ -12,6 +12,10 @@
 
 namespace murmur::nn {
 
+namespace detail {
+class fake_quant;
+}
+
 class sequential final : public layer {
  public:
   sequential() = default;
@@ -44,6 +48,10 @@ class sequential final : public layer {
 // or without the ReLU (the EvoNorm models, whose norms carry the
 // non-linearity). The add and the ReLU run as one oneDNN binary primitive with
 // a ReLU post-op; backward takes the ReLU's gradient from its output.
+// In 8-bit training (precision int8-train) the add is the thesis code's Qsum:
+// both inputs quantised by QuantMeasure (running ranges in the buffers
+// `<name>.acc.input_range1` for the shortcut, `...2` for the main path), the
+// sum's error quantised before it reaches either branch.
 class residual_block final : public layer {
  public:
   residual_block(layer_env env, std::string name, std::unique_ptr<sequential> main,
@@ -52,14 +60,21 @@ class residual_block final : public layer {
 
   dims output_dims(const dims& in) const override { return main_->output_dims(in); }
   MURMUR_LAYER_OVERRIDES
+  // 8-bit training's quantisers of the two inputs (null otherwise).
+  const detail::fake_quant* main_quantizer() const { return q_main_.get(); }
+  const detail::fake_quant* shortcut_quantizer() const { return q_short_.get(); }
 
  private:
   struct plan;
   compute_context& ctx_;
+  parameter_store& store_;
   std::string name_;
   std::unique_ptr<sequential> main_, shortcut_;
   bool relu_;
   plan_cache<plan> plans_;
+  std::unique_ptr<detail::fake_quant> q_main_, q_short_;
+  parameter_store::handle range_main_ = 0, range_short_ = 0;
+  bool quantized_forward_ = false;
 };
 
 }  // namespace murmur::nn

@@ -16,6 +16,11 @@
 // channels of 7x7 with K = 16), the layer uses the largest K' <= K that
 // divides S (here 14 chunks of 28) and says so in describe(); the requirement
 // m > 1 is checked when the layer is built.
+//
+// In 8-bit training (precision int8-train) both kinds quantise their input,
+// parameters, scale and error as the thesis code's RangeEN does, with a hard
+// sigmoid in Range-EvoNorm (evonorm_8bit.hpp); QuantMeasure's running range
+// is a buffer, `<name>.input_range`.
 
 #include <memory>
 #include <string>
@@ -23,6 +28,10 @@
 #include "murmur/nn/layer.hpp"
 
 namespace murmur::nn {
+
+namespace detail {
+class evonorm_8bit;
+}
 
 enum class evonorm_kind { s0, range };
 
@@ -46,6 +55,9 @@ class evonorm final : public layer {
   dims output_dims(const dims& in) const override { return in; }
   MURMUR_LAYER_OVERRIDES
 
+  // 8-bit training's state (null unless the context trains in int8-train).
+  const detail::evonorm_8bit* quantized() const { return q8_.get(); }
+
  private:
   struct plan;
   compute_context& ctx_;
@@ -56,6 +68,9 @@ class evonorm final : public layer {
   plan_cache<plan> plans_;
   const tensor* src_ = nullptr;
   std::int64_t last_chunks_ = 0;
+  std::unique_ptr<detail::evonorm_8bit> q8_;
+  parameter_store::handle input_range_ = 0;
+  bool q8_forward_ = false;  // the last forward was the 8-bit one
 };
 
 }  // namespace murmur::nn

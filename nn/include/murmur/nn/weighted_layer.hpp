@@ -48,10 +48,6 @@ class weighted_layer : public layer {
 
  private:
   std::span<float> bias_values();
-  // 8-bit training: the stochastic rounding's stream, from the model's seed
-  // (again after each model init).
-  void seed_quantizer();
-  int seeded_for_ = -1;
 
   plan_cache<detail::weighted_plan> plans_;
   const tensor* src_ = nullptr;
