@@ -10,12 +10,13 @@ packages=(
   libtomlplusplus-dev catch2 libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist
   libpmix-dev openmpi-bin libopenmpi-dev slurm-wlm munge iproute2 python3-zmq
-  python3-numpy python3-torch
+  python3-numpy python3-torch python3-matplotlib
 )
-# The tests need NumPy (the transcriptions of the authors' updates) and
-# PyTorch (the 8-bit quantiser's reference); the benchmarks add plotting.
+# The tests need NumPy (the transcriptions of the authors' updates), PyTorch
+# (the 8-bit references) and matplotlib (murmur report's plot, which the
+# fault tests draw); the benchmarks add OpenBLAS for the PyTorch baselines.
 if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(python3-matplotlib libopenblas0-openmp)
+  packages+=(libopenblas0-openmp)
 fi
 
 missing=()
