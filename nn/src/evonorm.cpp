@@ -225,20 +225,7 @@ const tensor& evonorm::backward(const tensor& diff_dst) {
       }
     }
   });
-  auto dgamma = store_.gradient(weight_);
-  auto dbeta = store_.gradient(bias_);
-  auto dv = store_.gradient(v_);
-  for (std::int64_t ch = 0; ch < c; ++ch) {
-    double a = 0, b = 0, d = 0;
-    for (std::int64_t s = 0; s < n; ++s) {
-      a += partial[3 * c * s + ch];
-      b += partial[3 * c * s + c + ch];
-      d += partial[3 * c * s + 2 * c + ch];
-    }
-    dgamma[ch] = static_cast<float>(a);
-    dbeta[ch] = static_cast<float>(b);
-    dv[ch] = static_cast<float>(d);
-  }
+  detail::sum_sample_partials(partial, n, c, store_.gradient(weight_), store_.gradient(bias_), store_.gradient(v_));
   return p.diff_src;
 }
 

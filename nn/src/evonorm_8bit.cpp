@@ -159,17 +159,7 @@ const tensor& evonorm_8bit::backward(const tensor& diff_dst, std::span<float> d_
     else
       sample(s, sigmoid);
   }
-  for (std::int64_t ch = 0; ch < c; ++ch) {
-    double a = 0, b = 0, d = 0;
-    for (std::int64_t s = 0; s < n; ++s) {
-      a += partial[3 * c * s + ch];
-      b += partial[3 * c * s + c + ch];
-      d += partial[3 * c * s + 2 * c + ch];
-    }
-    d_gamma[ch] = static_cast<float>(a);
-    d_beta[ch] = static_cast<float>(b);
-    d_v[ch] = static_cast<float>(d);
-  }
+  sum_sample_partials(partial, n, c, d_gamma, d_beta, d_v);
   return diff_src;
 }
 

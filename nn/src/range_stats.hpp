@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <span>
 #include <vector>
 
 #include "murmur/nn/bf16.hpp"
@@ -73,6 +74,23 @@ void group_moments(const T* x, const sample_shape& sh, float eps, float* mean, f
     const double mu = s / count, var = std::max(0.0, q / count - mu * mu);
     mean[g] = static_cast<float>(mu);
     inv_std[g] = static_cast<float>(1.0 / std::sqrt(var + eps));
+  }
+}
+
+// The EvoNorms' parameter gradients from per-sample partial sums laid out as
+// [sample][d gamma, d beta, d v][channel] (summed over samples in order).
+inline void sum_sample_partials(const std::vector<double>& partial, std::int64_t samples, std::int64_t c,
+                                std::span<float> d_gamma, std::span<float> d_beta, std::span<float> d_v) {
+  for (std::int64_t ch = 0; ch < c; ++ch) {
+    double a = 0, b = 0, d = 0;
+    for (std::int64_t s = 0; s < samples; ++s) {
+      a += partial[3 * c * s + ch];
+      b += partial[3 * c * s + c + ch];
+      d += partial[3 * c * s + 2 * c + ch];
+    }
+    d_gamma[ch] = static_cast<float>(a);
+    d_beta[ch] = static_cast<float>(b);
+    d_v[ch] = static_cast<float>(d);
   }
 }
 
