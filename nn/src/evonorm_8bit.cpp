@@ -10,12 +10,6 @@ namespace murmur::nn::detail {
 
 namespace {
 
-std::vector<float> quantized_copy(std::span<const float> x) {
-  std::vector<float> q(x.begin(), x.end());
-  quantize_on_own_range(q);
-  return q;
-}
-
 tensor& shaped_like(tensor& t, const tensor& src) {
   if (t.shape() != src.shape()) t = tensor(src.shape(), dtype::f32, layout::nhwc);
   return t;
@@ -48,9 +42,9 @@ const tensor& evonorm_8bit::forward(const tensor& src, bool training, std::span<
   const sample_shape sh{src.dim(2) * src.dim(3), c, groups_, c / groups_};
   const tensor& xq = quant_.quantize_input(src, training, input_range);
   xq_ = &xq;
-  gamma_q_ = quantized_copy(gamma);
-  beta_q_ = quantized_copy(beta);
-  v_q_ = quantized_copy(v);
+  gamma_q_ = quantized_on_own_range(gamma);
+  beta_q_ = quantized_on_own_range(beta);
+  v_q_ = quantized_on_own_range(v);
   scale_.resize(n * groups_);
   mean_.resize(n * groups_);
   used_chunks_ = range_ ? range_chunks(sh.size(), chunks_) : 0;
@@ -74,7 +68,7 @@ const tensor& evonorm_8bit::forward(const tensor& src, bool training, std::span<
     }
   }
   // s_q: one range over every (sample, group).
-  scale_q_ = quantized_copy(scale_);
+  scale_q_ = quantized_on_own_range(scale_);
   auto& dst = shaped_like(dst_, src);
   float* y = dst.f32_span().data();
   const auto output = [&](auto act) {

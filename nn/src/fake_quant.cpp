@@ -47,6 +47,12 @@ void quantize_on_own_range(std::span<float> x) {
   uniform_quantize(x, r.min, r.max, fake_quant::bits);
 }
 
+std::vector<float> quantized_on_own_range(std::span<const float> x) {
+  std::vector<float> q(x.begin(), x.end());
+  quantize_on_own_range(q);
+  return q;
+}
+
 namespace {
 
 // uniform_(-0.5, 0.5), one value per element: two 24-bit draws from each

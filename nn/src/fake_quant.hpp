@@ -46,6 +46,8 @@ value_range full_range(std::span<const float> x);
 // quantize(t, min_value=float(t.min()), max_value=float(t.max())): 8 bits,
 // nearest, on the values' own range (weights, biases, norm scales), in place.
 void quantize_on_own_range(std::span<float> x);
+// The same on a copy.
+std::vector<float> quantized_on_own_range(std::span<const float> x);
 
 // The quantisation state of one layer (weighted layers, the 8-bit norms, the
 // residual add's two inputs).

@@ -54,16 +54,6 @@ void range_batch_norm2d::report(std::vector<std::string>& out) const {
   if (st_->xq) out.push_back(name_ + ": f32 fwd=bwd=murmur:omp (8-bit fake-quantised)");
 }
 
-namespace {
-
-std::vector<float> quantized_copy(std::span<const float> x) {
-  std::vector<float> q(x.begin(), x.end());
-  quantize_on_own_range(q);
-  return q;
-}
-
-}  // namespace
-
 const tensor& range_batch_norm2d::forward(const tensor& src, mode m) {
   ctx_.enter();
   quant_->reseed(ctx_, name_);
@@ -123,9 +113,9 @@ const tensor& range_batch_norm2d::forward(const tensor& src, mode m) {
     std::ranges::copy(running_mean, st.mean.begin());
     std::ranges::copy(running_var, st.scale.begin());
   }
-  st.scale_q = quantized_copy(st.scale);
-  st.gamma_q = quantized_copy(store_.parameter(weight_));
-  st.beta_q = quantized_copy(store_.parameter(bias_));
+  st.scale_q = quantized_on_own_range(st.scale);
+  st.gamma_q = quantized_on_own_range(store_.parameter(weight_));
+  st.beta_q = quantized_on_own_range(store_.parameter(bias_));
   if (st.dst.shape() != src.shape()) st.dst = tensor(src.shape(), dtype::f32, layout::nhwc);
   float* y = st.dst.f32_span().data();
 #pragma omp parallel for schedule(static)
