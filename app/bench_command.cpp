@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "commands.hpp"
 #include "murmur/common/rng.hpp"
@@ -128,7 +129,7 @@ int run(const bench_args& a) {
 runner add_bench_command(CLI::App& cmd, bool inference) {
   auto a = std::make_shared<bench_args>();
   a->inference = inference;
-  cmd.add_option("--model", a->model, "mlp | lenet5 | resnet20 | vgg11")->capture_default_str();
+  cmd.add_option("--model", a->model, fmt::format("{}", fmt::join(nn::model_names(), " | ")))->capture_default_str();
   cmd.add_option("--batch", a->batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
   cmd.add_option("--threads", a->threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd.add_option("--steps", a->steps, "steps per timed repetition")

@@ -20,6 +20,7 @@
 #include "murmur/actors/launch.hpp"
 #include "murmur/actors/runtime.hpp"
 #include "murmur/actors/world.hpp"
+#include "profile_table.hpp"
 #include "terminal.hpp"
 
 namespace murmur::app {
@@ -38,7 +39,7 @@ struct run_args {
   bool help_config = false;
   std::int64_t rank = -1, world = -1;  // a process of a launched run (launch.hpp)
   std::string rendezvous, hostfile;
-  bool resume = false;
+  bool resume = false, profile = false;
 };
 
 using file_ptr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
@@ -336,6 +337,10 @@ int run(run_args a) {
     std::fprintf(metrics.get(), "%s\n", j.dump().c_str());
     std::fflush(metrics.get());
   }
+  // Where the time went, as the metrics' last record (and a table with --profile).
+  std::fprintf(metrics.get(), "%s\n", profile_record(r->profile, r->wall_time_s).dump().c_str());
+  std::fflush(metrics.get());
+  if (a.profile) std::printf("\n%s", profile_table(r->profile, r->agents, r->wall_time_s).c_str());
   std::printf("metrics: %s, configuration: %s\n", metrics_path.c_str(), (dir / "config.toml").c_str());
   return r->interrupted ? 130 : 0;
 }
@@ -357,6 +362,9 @@ runner add_run_command(CLI::App& cmd) {
                  "HOST:PORT where rank 0 collects the endpoints (launched without PMIx)");
   cmd.add_option("--hostfile", a->hostfile, "one host per line, rank k on line k (processes started by ssh)")
       ->check(CLI::ExistingFile);
+  cmd.add_flag("--profile", a->profile,
+               "print where the time went: compute, protocol, encode, checksum, transport, decode, evaluation, "
+               "wait (the metrics' \"profile\" record has it always)");
   cmd.add_flag("--resume", a->resume,
                "continue from the agents' checkpoints ([checkpoint] every > 0): the same command, restarted");
   cmd.add_option("--child", a->child, "(internal) this process's number in a --processes run")->group("");

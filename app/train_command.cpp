@@ -7,6 +7,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -49,7 +50,7 @@ int run(const train_args& a) {
   // Check the cheap things before loading any data.
   const auto& names = nn::model_names();
   if (std::find(names.begin(), names.end(), a.model) == names.end())
-    return fail("unknown model '" + a.model + "' (known: mlp, lenet5, resnet20, vgg11)");
+    return fail("unknown model '" + a.model + "' (known: " + fmt::format("{}", fmt::join(names, ", ")) + ")");
   auto norm = nn::parse_norm(a.norm);
   if (!norm) return fail(norm.err().message);
   auto partition_scheme = nn::parse_partition_scheme(a.partition);
@@ -176,7 +177,7 @@ int run(const train_args& a) {
 
 runner add_train_command(CLI::App& cmd) {
   auto a = std::make_shared<train_args>();
-  cmd.add_option("--model", a->model, "mlp | lenet5 | resnet20 | vgg11")->capture_default_str();
+  cmd.add_option("--model", a->model, fmt::format("{}", fmt::join(nn::model_names(), " | ")))->capture_default_str();
   cmd.add_option("--dataset", a->dataset, "fashion-mnist | mnist | cifar10")->capture_default_str();
   cmd.add_option(
       "--data-dir", a->data_dir,

@@ -58,6 +58,17 @@ def activation(norm):
     return nn.Identity() if norm in ("evonorm", "range-evonorm") else nn.ReLU()
 
 
+class LogReg(nn.Module):
+    def __init__(self, input_shape, classes):
+        super().__init__()
+        c, h, w = input_shape
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(c * h * w, classes)
+
+    def forward(self, x):
+        return self.fc(self.flatten(x))
+
+
 class MLP(nn.Module):
     def __init__(self, input_shape, classes):
         super().__init__()
@@ -156,6 +167,8 @@ class VGG11(nn.Module):
 
 
 def build(name, input_shape, classes=10, norm="batchnorm"):
+    if name == "logreg":
+        return LogReg(input_shape, classes)
     if name == "mlp":
         return MLP(input_shape, classes)
     if name == "lenet5":

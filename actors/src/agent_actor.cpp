@@ -28,6 +28,7 @@ void note(agent_state& st, const char* event, nlohmann::json more) {
 
 // Sends one frame now, unless the fault schedule cuts its link in its round.
 void send_now(agent_state& st, std::int64_t to, std::uint64_t round, const frame_parts& frame) {
+  const phase_timer t(st.core->phases(), phase::transport, *st.clock);
   if (st.schedule) {
     if (const auto cut = st.schedule->cut(st.core->id(), to, round)) {
       st.core->note_lost(*cut);
@@ -42,16 +43,30 @@ void send_now(agent_state& st, std::int64_t to, std::uint64_t round, const frame
 // duplicates) share its bytes.
 void flush(self_ptr self) {
   auto& st = self->state;
+  auto& times = st.core->phases();
   const protocols::payload* last = nullptr;
   std::shared_ptr<const protocols::encoded_payload> encoded;
   for (auto& f : st.core->take_outgoing()) {
     if (f.body.get() != last) {
-      encoded = std::make_shared<const protocols::encoded_payload>(protocols::encode_payload(*f.body));
+      auto e = std::make_shared<protocols::encoded_payload>();
+      {
+        const phase_timer t(times, phase::encode, *st.clock);
+        *e = protocols::serialize_payload(*f.body);
+      }
+      {
+        const phase_timer t(times, phase::checksum, *st.clock);
+        protocols::seal_payload(*e);
+      }
+      encoded = std::move(e);
       last = f.body.get();
     }
     const auto to = static_cast<std::int64_t>(f.header.receiver);
     const auto round = f.header.round;
-    const frame_parts frame{protocols::encode_header(f.header, *encoded), encoded, encoded->bytes};
+    const auto header = [&] {
+      const phase_timer t(times, phase::encode, *st.clock);
+      return protocols::encode_header(f.header, *encoded);
+    }();
+    const frame_parts frame{header, encoded, encoded->bytes};
     if (!st.faults->active()) {
       send_now(st, to, round, frame);
       continue;
@@ -122,6 +137,7 @@ void exchange_over(agent_state& st) {
 
 void report(self_ptr self, bool final) {
   auto& st = self->state;
+  const phase_timer t(st.core->phases(), phase::evaluation, *st.clock);
   agent_report r;
   r.metrics = st.core->report();
   if (final || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
@@ -205,6 +221,7 @@ void drive(self_ptr self) {
       continue;
     }
     st.waiting = true;
+    st.waiting_since = st.clock->now_s();
     self->delayed_send(self, seconds(st.cfg->network.timeout_ms * 1e-3), timeout_atom::value, ++st.token);
     return;
   }
@@ -251,10 +268,24 @@ void start_round(self_ptr self) {
 void finish_wait(self_ptr self) {
   auto& st = self->state;
   st.waiting = false;
+  st.core->phases()[phase::wait] += st.clock->now_s() - st.waiting_since;
   exchange_over(st);
   st.core->complete_exchange();
   flush(self);
   drive(self);
+}
+
+// A received frame, checked and read, the checksum timed apart.
+common::result<protocols::frame> decode_frame(agent_state& st, const wire_bytes& w) {
+  auto& times = st.core->phases();
+  bool sound = false;
+  {
+    const phase_timer t(times, phase::checksum, *st.clock);
+    sound = checksum_matches(w);
+  }
+  const phase_timer t(times, phase::decode, *st.clock);
+  if (!sound) return common::make_error(common::errc::invalid_argument, "bad checksum");
+  return decode(w, {.checksum_checked = true});
 }
 
 void refuse(agent_state& st, rejection why, std::int64_t peer) {
@@ -305,12 +336,12 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
         // window): this agent may be behind.
         if (st.cfg->run.mode == run_mode::sync && head->round > st.core->round() + window_of(st) &&
             head->round < st.core->rounds() && st.core->neighbour_in(*head)) {
-          auto f = decode(w);
+          auto f = decode_frame(st, w);
           if (!f) return refuse(st, rejection::codec, w.peer);
           return behind(st, f->header.round);
         }
         if (const auto refused = st.core->admit(*head)) return refuse(st, *refused, w.peer);
-        auto f = decode(w);
+        auto f = decode_frame(st, w);
         if (!f) return refuse(st, rejection::codec, w.peer);
         heard(st, static_cast<std::int64_t>(f->header.sender));
         st.core->receive(std::move(*f));

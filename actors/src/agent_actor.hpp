@@ -58,6 +58,7 @@ struct agent_state : agent_args {
   // partition): it jumps there at its next round.
   std::uint64_t catch_up = 0;
   std::uint64_t token = 0;
+  double waiting_since = 0;  // on `clock`, while `waiting`
   double next_eval_epoch = 0;
   static inline const char* name = "murmur-agent";
 };

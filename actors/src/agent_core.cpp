@@ -152,7 +152,10 @@ std::optional<std::size_t> agent_core::first_non_finite() {
   return std::nullopt;
 }
 
+const common::clock& agent_core::clock() const { return run_.clock ? *run_.clock : steady; }
+
 void agent_core::begin_round() {
+  const phase_timer t(phases_, phase::protocol, clock());
   const auto& cfg = *run_.cfg;
   // A static graph is read in place; a time-varying one is built for the round.
   std::optional<topology::graph> built;
@@ -173,13 +176,19 @@ void agent_core::begin_round() {
 }
 
 const protocols::request& agent_core::advance(bool pause_after_gradient) {
+  // The protocol's share is the time here less the model's passes (compute).
+  const double start = clock().now_s(), compute_before = phases_[phase::compute];
+  const auto leave = [&](const protocols::request& r) -> const protocols::request& {
+    phases_[phase::protocol] += clock().now_s() - start - (phases_[phase::compute] - compute_before);
+    return r;
+  };
   for (;;) {
     const auto& r = alg_->next();
     switch (r.kind) {
       case protocols::step_kind::gradient: {
         const double loss = gradient_step();
         alg_->complete(loss);
-        if (pause_after_gradient) return r;
+        if (pause_after_gradient) return leave(r);
         break;
       }
       case protocols::step_kind::cross_gradients:
@@ -191,7 +200,7 @@ const protocols::request& agent_core::advance(bool pause_after_gradient) {
         alg_->complete();
         break;
       default:
-        return r;
+        return leave(r);
     }
   }
 }
@@ -217,6 +226,7 @@ void agent_core::class_summaries() {
   // CCL (ALGORITHMS.md §6.3): this round's batch under the own (mixed) model
   // and under each neighbour's model; the neighbours' features are the
   // detached targets of the model-variant term.
+  const phase_timer t(phases_, phase::compute, clock());
   next_batch();
   const auto classes = run_.train->classes;
   const auto summarize = [&](nn::model& m, std::int64_t peer, bool keep) {
@@ -239,8 +249,7 @@ void agent_core::class_summaries() {
 }
 
 double agent_core::gradient_step() {
-  const common::clock& clock = run_.clock ? *run_.clock : steady;
-  const double start = clock.now_s();
+  const double start = clock().now_s();
   if (batch_round_ != static_cast<std::int64_t>(round_)) next_batch();
   const auto& logits = model_->forward(*images_, nn::mode::train);
   const auto l = loss_.compute(logits, labels_);
@@ -260,13 +269,14 @@ double agent_core::gradient_step() {
   }
   loss_sum_ += loss;
   ++loss_count_;
-  last_compute_s_ = clock.now_s() - start;
-  compute_total_s_ += last_compute_s_;
+  last_compute_s_ = clock().now_s() - start;
+  phases_[phase::compute] += last_compute_s_;
   return loss;
 }
 
 void agent_core::cross_gradients() {
   // ∇F(x_j; ξ_i) on the batch of this round's gradient step.
+  const phase_timer t(phases_, phase::compute, clock());
   for (const auto& [peer, model] : alg_->neighbor_models()) {
     auto p = scratch_->parameters();
     std::copy(model.begin(), model.end(), p.begin());
@@ -304,7 +314,7 @@ agent_metrics agent_core::report() {
   m.messages_dropped = dropped;
   m.messages_rejected = rejected;
   m.lost = lost;
-  m.compute_seconds = compute_total_s_;
+  m.phases = phases_;
   return m;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "murmur/actors/faults.hpp"
+#include "murmur/actors/profile.hpp"
 #include "murmur/actors/rejections.hpp"
 #include "murmur/actors/settings.hpp"
 #include "murmur/common/clock.hpp"
@@ -53,7 +54,7 @@ struct agent_metrics {
   std::uint64_t messages_dropped = 0;                             // by faults or a full queue
   std::uint64_t messages_rejected = 0;                            // frames the decoder refused
   std::array<std::uint64_t, std::size(loss_cause_names)> lost{};  // frames not delivered, by loss_cause
-  double compute_seconds = 0;
+  phase_seconds phases;                                           // since the agent's start (profile.hpp)
   bool operator==(const agent_metrics&) const = default;
 };
 
@@ -81,7 +82,10 @@ class agent_core {
   // returns right after each gradient step (kind gradient, completed), so a
   // straggler can wait before going on.
   const protocols::request& advance(bool pause_after_gradient);
-  void complete_exchange() { alg_->complete(); }
+  void complete_exchange() {
+    const phase_timer t(phases_, phase::protocol, clock());
+    alg_->complete();
+  }
   // After done: the next round.
   void end_round() {
     ++round_;
@@ -100,7 +104,10 @@ class agent_core {
   // anything else is refused with the file's name). Returns its round.
   common::result<std::uint64_t> load_checkpoint(const std::string& path);
 
-  std::vector<protocols::outgoing_frame> take_outgoing() { return alg_->take_outgoing(); }
+  std::vector<protocols::outgoing_frame> take_outgoing() {
+    const phase_timer t(phases_, phase::protocol, clock());
+    return alg_->take_outgoing();
+  }
   // Whether a frame may reach the protocol, judged from its header alone
   // (before the checksum is computed): its sender must be a neighbour (in or
   // out) in the frame's round, and the round no more than network.window
@@ -111,7 +118,10 @@ class agent_core {
   // The agent's in-neighbours in `round` (sorted; cached for the dedup window).
   const std::vector<std::int64_t>& in_neighbours(std::uint64_t round);
   // A frame from the wire (already decoded and admitted).
-  void receive(protocols::frame f) { alg_->receive(std::move(f)); }
+  void receive(protocols::frame f) {
+    const phase_timer t(phases_, phase::protocol, clock());
+    alg_->receive(std::move(f));
+  }
   // The first parameter that is NaN or infinite; nullopt when all are finite.
   std::optional<std::size_t> first_non_finite();
   // The protocol's answer to "what am I waiting for?" (algorithm.hpp).
@@ -125,6 +135,10 @@ class agent_core {
   agent_metrics report();
   const protocols::protocol_counters& counters() const { return alg_->counters(); }
   double last_compute_seconds() const { return last_compute_s_; }
+  // Where the agent's time went; the actor adds the phases it does itself.
+  phase_seconds& phases() { return phases_; }
+  // The run's clock (the steady clock unless one is injected).
+  const common::clock& clock() const;
   std::uint64_t dropped = 0, rejected = 0;
   std::array<std::uint64_t, std::size(loss_cause_names)> lost{};
   void note_lost(loss_cause c) {
@@ -161,7 +175,8 @@ class agent_core {
   std::vector<float> feature_diff_;
   double loss_sum_ = 0;
   std::int64_t loss_count_ = 0;
-  double last_compute_s_ = 0, compute_total_s_ = 0;
+  double last_compute_s_ = 0;
+  phase_seconds phases_;
 };
 
 }  // namespace murmur::actors

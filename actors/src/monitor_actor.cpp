@@ -31,7 +31,7 @@ nlohmann::json record_json(nlohmann::json agent, const evaluation& e, std::uint6
 // crashed, rejoined later): summarize, evaluate the average, write.
 void complete(self_ptr self, std::uint64_t round, std::span<const agent_report> reports) {
   auto& a = *self->state.args;
-  const double wall = a.clock->now_s() - a.start_s;
+  const double now = a.clock->now_s(), wall = now - a.start_s;
   const auto s = summarize(reports);
   auto x = a.model->parameters();
   std::copy(s.average.begin(), s.average.end(), x.begin());
@@ -57,23 +57,36 @@ void complete(self_ptr self, std::uint64_t round, std::span<const agent_report> 
     std::fflush(a.metrics);
   }
   if (a.on_record) a.on_record(rec);
+  if (a.profile) a.profile->monitor_seconds += a.clock->now_s() - now;
+}
+
+// The profile from the agents' latest reports.
+void update_profile(monitor_state& st) {
+  auto* p = st.args->profile;
+  if (!p) return;
+  p->agents = {};
+  p->agent_rounds = 0;
+  for (std::size_t k = 0; k < st.phases.size(); ++k) {
+    p->agents += st.phases[k];
+    p->agent_rounds += std::max<std::int64_t>(st.latest[k], 0);
+  }
 }
 
 // Writes, in round order, every pending round no agent can still report:
-// each has reported it, moved past it or finished.
+// each has reported it, moved past it or finished. An agent once accounted
+// for stays so, so each round's agents are looked at once (amortised).
 void complete_ready(self_ptr self) {
   auto& st = self->state;
   while (!st.pending.empty()) {
     auto it = st.pending.begin();
     const auto round = it->first;
-    bool ready = true;
-    for (std::size_t a = 0; a < st.finished.size() && ready; ++a) {
-      if (st.finished[a] || st.latest[a] > static_cast<std::int64_t>(round)) continue;
-      ready = std::ranges::any_of(
-          it->second, [&](const agent_report& r) { return r.metrics.agent == static_cast<std::int64_t>(a); });
+    auto& r = it->second;
+    for (; r.cursor < st.finished.size(); ++r.cursor) {
+      const auto a = r.cursor;
+      if (!st.finished[a] && st.latest[a] <= static_cast<std::int64_t>(round) && r.slot[a] < 0) break;
     }
-    if (!ready) return;
-    if (!it->second.empty()) complete(self, round, it->second);
+    if (r.cursor < st.finished.size()) return;
+    if (!r.reports.empty()) complete(self, round, r.reports);
     st.written.insert(round);
     st.pending.erase(it);
   }
@@ -106,20 +119,24 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
         st.init();
         const auto round = r.metrics.round;
         const auto agent = static_cast<std::size_t>(r.metrics.agent);
-        st.latest[agent] = std::max(st.latest[agent], static_cast<std::int64_t>(round));
+        if (static_cast<std::int64_t>(round) >= st.latest[agent]) {
+          st.latest[agent] = static_cast<std::int64_t>(round);
+          st.phases[agent] = r.metrics.phases;
+        }
         // A round already written (a restarted agent's second report of it) stays as written.
         if (st.written.contains(round)) {
           complete_ready(self);
           return;
         }
         auto& bucket = st.pending[round];
+        if (bucket.slot.empty()) bucket.slot.assign(st.finished.size(), -1);
         // One report per agent and round (a replayed one replaces it).
-        const auto same =
-            std::ranges::find_if(bucket, [&](const agent_report& b) { return b.metrics.agent == r.metrics.agent; });
-        if (same != bucket.end())
-          *same = std::move(r);
-        else
-          bucket.push_back(std::move(r));
+        if (const auto k = bucket.slot[agent]; k >= 0) {
+          bucket.reports[static_cast<std::size_t>(k)] = std::move(r);
+        } else {
+          bucket.slot[agent] = static_cast<std::int32_t>(bucket.reports.size());
+          bucket.reports.push_back(std::move(r));
+        }
         complete_ready(self);
       },
       [=](finished_atom, std::int64_t agent) {
@@ -130,8 +147,9 @@ caf::behavior monitor_actor(self_ptr self, std::shared_ptr<monitor_args> args) {
         complete_ready(self);
         if (++st.finished_count < st.args->agents) return;
         // Reports of an interrupted run may not line up by round: evaluate what there is.
-        for (auto& [round, bucket] : st.pending) complete(self, round, bucket);
+        for (auto& [round, bucket] : st.pending) complete(self, round, bucket.reports);
         st.pending.clear();
+        update_profile(st);
         if (st.args->on_finished) st.args->on_finished();
         self->quit();
       },

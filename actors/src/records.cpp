@@ -21,9 +21,13 @@ nlohmann::json agent_record(const agent_metrics& m, double wall_time_s, std::opt
                    {"messages_received", c.messages_received},
                    {"messages_missing", c.messages_missing},
                    {"staleness_max", c.staleness_max},
-                   {"compute_seconds", m.compute_seconds},
+                   {"compute_seconds", m.phases[phase::compute]},
                    {"test_accuracy", m.test_accuracy >= 0 ? nlohmann::json(m.test_accuracy) : nlohmann::json(nullptr)}};
   if (consensus) j["consensus_distance"] = *consensus;
+  // Where the agent's time went since its start (profile.hpp).
+  nlohmann::json seconds = nlohmann::json::object();
+  for (const auto& n : phase_names) seconds[std::string(n.name)] = m.phases[n.value];
+  j["seconds"] = std::move(seconds);
   return j;
 }
 

@@ -41,11 +41,12 @@ const metric_field metric_fields[] = {
     counter<&protocols::protocol_counters::staleness_max>("staleness_max"),
     member<&agent_metrics::messages_dropped>("messages_dropped"),
     member<&agent_metrics::messages_rejected>("messages_rejected"),
-    member<&agent_metrics::compute_seconds>("compute_seconds"),
 };
 
 // The field of frames lost by one cause ("lost_drop", ...).
 std::string lost_field(std::string_view cause) { return "lost_" + std::string(cause); }
+// The field of the seconds spent in one phase ("seconds_compute", ...).
+std::string phase_field(std::string_view p) { return "seconds_" + std::string(p); }
 
 std::vector<std::byte> control(std::int64_t from, std::int64_t to, std::uint64_t round, protocols::payload body) {
   return protocols::encode({.header = {.kind = protocols::message_kind::control,
@@ -62,6 +63,7 @@ std::vector<std::byte> encode_report(const agent_report& r, std::int64_t monitor
   for (const auto& f : metric_fields) fields.emplace_back(f.name, f.get(r.metrics));
   for (const auto& n : loss_cause_names)
     fields.emplace_back(lost_field(n.name), static_cast<double>(r.metrics.lost[static_cast<std::size_t>(n.value)]));
+  for (const auto& n : phase_names) fields.emplace_back(phase_field(n.name), r.metrics.phases[n.value]);
   return control(r.metrics.agent, monitor_id, r.metrics.round, protocols::record_payload(std::move(fields), *r.params));
 }
 
@@ -109,6 +111,11 @@ std::optional<remote_message> decode_remote(common::result<protocols::frame> f) 
     const auto v = field(lost_field(n.name));
     if (!v || *v < 0) return std::nullopt;
     out.report.metrics.lost[static_cast<std::size_t>(n.value)] = static_cast<std::uint64_t>(*v);
+  }
+  for (const auto& n : phase_names) {
+    const auto v = field(phase_field(n.name));
+    if (!v || !(*v >= 0)) return std::nullopt;
+    out.report.metrics.phases[n.value] = *v;
   }
   if (out.report.metrics.agent != static_cast<std::int64_t>(sender)) return std::nullopt;
   out.report.params = std::make_shared<const std::vector<float>>(std::move(f->body.values));

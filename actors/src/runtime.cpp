@@ -138,8 +138,11 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     if (where->home[static_cast<std::size_t>(i)] == rank) local.push_back(i);
   const auto nlocal = static_cast<std::int64_t>(local.size());
   const int share = std::max(1, cores / static_cast<int>(processes));
-  const int threads = static_cast<int>(
-      std::max<std::int64_t>(1, std::min<std::int64_t>(s.run.threads > 0 ? s.run.threads : share, nlocal)));
+  // The scheduler threads of a process with `agents` agents: run.threads or its share of the cores.
+  const auto threads_for = [&](std::int64_t agents) {
+    return std::max<std::int64_t>(1, std::min<std::int64_t>(s.run.threads > 0 ? s.run.threads : share, agents));
+  };
+  const int threads = static_cast<int>(threads_for(nlocal));
   shared.model_threads = std::max(1, share / static_cast<int>(std::max<std::int64_t>(nlocal, 1)));
   std::atomic<std::int64_t> rounds_done{0};
   shared.rounds_done = &rounds_done;
@@ -244,6 +247,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   margs->metrics = io.metrics;
   margs->clock = &clock;
   margs->start_s = start;
+  margs->profile = &summary.profile;
   margs->on_record = [&](const evaluation& e) {
     {
       std::lock_guard lock(mu);
@@ -303,6 +307,10 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     agents.push_back(sys.spawn(agent_actor, args));
     routes->attach(i, agents.back());
   }
+  summary.profile.setup_seconds = clock.now_s() - start;
+  // The scheduler threads of every process of the run (each runs this rule on its own agents).
+  for (std::int64_t r = 0; r < processes; ++r)
+    summary.profile.threads += threads_for(std::count(where->home.begin(), where->home.end(), r));
   for (const auto& a : agents) caf::anon_send(a, start_atom::value);
 
   // An agent or the monitor that dies (an exception, say) ends the run with

@@ -236,9 +236,16 @@ class zmq_transport final : public transport {
 
 }  // namespace
 
-common::result<protocols::frame> decode(const wire_bytes& w) {
-  if (w.payload.empty()) return protocols::decode(w.bytes);
-  return protocols::decode(w.bytes, w.payload);
+common::result<protocols::frame> decode(const wire_bytes& w, const protocols::decode_limits& limits) {
+  if (w.payload.empty()) return protocols::decode(w.bytes, limits);
+  return protocols::decode(w.bytes, w.payload, limits);
+}
+
+bool checksum_matches(const wire_bytes& w) {
+  if (!w.payload.empty()) return protocols::checksum_matches(w.bytes, w.payload);
+  if (w.bytes.size() < protocols::frame_header_size) return false;
+  return protocols::checksum_matches(w.bytes.first(protocols::frame_header_size),
+                                     w.bytes.subspan(protocols::frame_header_size));
 }
 
 frame_parts split_frame(std::vector<std::byte> whole) {

@@ -84,6 +84,13 @@ void build_mlp(model& m, builder& b) {
   b.add<linear>(m.env(), "fc3", hidden, m.spec().classes);
 }
 
+// Multinomial logistic regression: one linear layer on the flattened input
+// (the smallest model, for runs of many agents).
+void build_logreg(model& m, builder& b) {
+  b.add<flatten>("flatten");
+  b.add<linear>(m.env(), "fc", product(b.d) / b.d[0], m.spec().classes);
+}
+
 void build_lenet5(model& m, builder& b) {
   const auto c = b.d[1];
   b.add<conv2d>(m.env(), "conv1", conv2d_options{.in_channels = c, .out_channels = 6, .kernel = 5, .padding = 2});
@@ -170,7 +177,7 @@ void build_vgg11(model& m, builder& b) {
 }  // namespace
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"mlp", "lenet5", "resnet20", "vgg11"};
+  static const std::vector<std::string> names{"logreg", "mlp", "lenet5", "resnet20", "vgg11"};
   return names;
 }
 
@@ -188,7 +195,9 @@ common::result<std::unique_ptr<model>> build_model(const model_spec& spec, int t
     m->add_warning("this CPU has no AVX-512, so oneDNN has no bf16 kernels: training in f32 instead");
   }
   builder b{*m, m->net(), {1, spec.input[0], h, w}};
-  if (spec.name == "mlp") {
+  if (spec.name == "logreg") {
+    build_logreg(*m, b);
+  } else if (spec.name == "mlp") {
     build_mlp(*m, b);
   } else if (spec.name == "lenet5") {
     if (h < 12 || w < 12) return make_error(errc::invalid_argument, "lenet5 needs inputs of at least 12x12");
@@ -199,7 +208,9 @@ common::result<std::unique_ptr<model>> build_model(const model_spec& spec, int t
   } else if (spec.name == "vgg11") {
     build_vgg11(*m, b);
   } else {
-    return make_error(errc::not_found, "unknown model '" + spec.name + "' (known: mlp, lenet5, resnet20, vgg11)");
+    std::string known;
+    for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
+    return make_error(errc::not_found, "unknown model '" + spec.name + "' (known: " + known + ")");
   }
   m->store().finalize();
   return m;

@@ -133,12 +133,19 @@ std::vector<std::byte> encode(const frame_header& header, const payload& body) {
   return out;
 }
 
-encoded_payload encode_payload(const payload& body) {
+encoded_payload serialize_payload(const payload& body) {
   encoded_payload e{.encoding = body.encoding, .dimension = body.dimension};
   e.bytes.reserve(body.wire_bytes());
   writer w{e.bytes};
   put_payload(w, body);
-  e.crc = crc(e.bytes);
+  return e;
+}
+
+void seal_payload(encoded_payload& e) { e.crc = crc(e.bytes); }
+
+encoded_payload encode_payload(const payload& body) {
+  auto e = serialize_payload(body);
+  seal_payload(e);
   return e;
 }
 
@@ -351,22 +358,26 @@ common::result<frame> decode(std::span<const std::byte> bytes, std::span<const s
   if (get<std::uint16_t>(bytes, MURMUR_AT(reserved)) != 0) return reject("reserved field is not zero");
   const auto length = get<std::uint32_t>(bytes, MURMUR_AT(payload_length));
   f.body.dimension = get<std::uint32_t>(bytes, MURMUR_AT(dimension));
-  const auto checksum = get<std::uint32_t>(bytes, MURMUR_AT(checksum));
   if (f.body.dimension > limits.max_dimension)
     return reject("oversized: dimension " + std::to_string(f.body.dimension) + " exceeds " +
                   std::to_string(limits.max_dimension));
   if (body.size() != std::size_t{length})
     return reject("payload length " + std::to_string(length) + " does not match the " + std::to_string(body.size()) +
                   " bytes after the header");
-  // Checksum over the header with the checksum field zero, then the payload.
-  std::byte head[frame_header_size];
-  std::memcpy(head, bytes.data(), frame_header_size);
-  std::memset(head + MURMUR_AT(checksum), 0, sizeof(wire_header::checksum));
-  const auto actual = crc(body, crc(std::span<const std::byte>(head, frame_header_size)));
-  if (actual != checksum) return reject("bad checksum");
+  if (!limits.checksum_checked && !checksum_matches(bytes, body)) return reject("bad checksum");
   if (!std::isfinite(h.push_sum_weight)) return reject("non-finite push-sum weight");
   if (auto ok = get_body(body, f.body); !ok) return ok.err();
   return f;
+}
+
+bool checksum_matches(std::span<const std::byte> header, std::span<const std::byte> body) {
+  if (header.size() != frame_header_size) return false;
+  // Over the header with the checksum field zero, then the payload.
+  std::byte head[frame_header_size];
+  std::memcpy(head, header.data(), frame_header_size);
+  std::memset(head + MURMUR_AT(checksum), 0, sizeof(wire_header::checksum));
+  const auto actual = crc(body, crc(std::span<const std::byte>(head, frame_header_size)));
+  return actual == get<std::uint32_t>(header, MURMUR_AT(checksum));
 }
 
 std::optional<header_peek> peek_header(std::span<const std::byte> bytes) {

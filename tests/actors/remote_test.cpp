@@ -29,7 +29,7 @@ TEST_CASE("a report crosses processes with every metric and the f32 model intact
                 .staleness_max = 4};
   m.messages_dropped = 8;
   m.messages_rejected = 9;
-  m.compute_seconds = 12.75;
+  for (std::size_t k = 0; k < phase_count; ++k) m.phases.s[k] = 12.75 + static_cast<double>(k);  // every phase
   m.lost = {10, 11, 12, 13, 14, 15};  // by cause: drop, queue, partition, flap, away, behind
   r.params = std::make_shared<const std::vector<float>>(std::vector<float>{1.5f, -2.f, 1e-20f});
   const auto bytes = encode_report(r, 16);

@@ -35,6 +35,8 @@ TEST_CASE("parameter counts match the architectures", "[nn][model]") {
   // ResNet-20 with 1x1-convolution shortcuts on 3x32x32, 10 classes (counted by hand:
   // stem 464, stage 1 14016, stage 2 51648, stage 3 205696, classifier 650).
   CHECK((*build_model({.name = "resnet20", .input = {3, 32, 32}}))->store().parameter_count() == 272474);
+  // Logistic regression 784-10.
+  CHECK((*build_model({.name = "logreg", .input = {1, 28, 28}}))->store().parameter_count() == 784 * 10 + 10);
   // MLP 784-256-256-10.
   CHECK((*build_model({.name = "mlp", .input = {1, 28, 28}}))->store().parameter_count() ==
         784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);

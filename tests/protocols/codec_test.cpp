@@ -308,3 +308,37 @@ TEST_CASE("a two-part frame is checked like a whole one", "[protocols][codec]") 
   CHECK(decode(head, cut).err().message ==
         "frame rejected: payload length 64 does not match the 60 bytes after the header");
 }
+
+TEST_CASE(
+    "the checksum timed apart: serialize then seal is encode_payload, and checksum_matches is the decoder's check",
+    "[protocols][codec]") {
+  const auto values = sample_values(257);
+  for (const auto& p : {dense_payload(values), sparse_payload(257, {0, 9, 256}, {1.f, -2.f, 3.f})}) {
+    auto e = serialize_payload(p);
+    CHECK(e.crc == 0);
+    seal_payload(e);
+    const auto whole = encode_payload(p);
+    CHECK(e.bytes == whole.bytes);
+    CHECK(e.crc == whole.crc);
+  }
+  const auto body = encode_payload(dense_payload(values));
+  const auto head = encode_header(sample_header(), body);
+  CHECK(checksum_matches(head, body.bytes));
+  auto flipped = body.bytes;
+  flipped[100] ^= std::byte{4};
+  CHECK_FALSE(checksum_matches(head, flipped));
+  auto bad_head = head;
+  bad_head[20] ^= std::byte{1};  // the round
+  CHECK_FALSE(checksum_matches(bad_head, body.bytes));
+  CHECK_FALSE(checksum_matches(std::span<const std::byte>(head).first(40), body.bytes));
+  // Told the checksum was checked, the decoder still makes every other check.
+  const decode_limits checked{.checksum_checked = true};
+  CHECK(decode(head, body.bytes, checked)->body.dense() == values);
+  auto nan = body.bytes;
+  const float inf = std::numeric_limits<float>::infinity();
+  std::memcpy(nan.data() + 8, &inf, 4);
+  CHECK(decode(head, nan, checked).err().message == "frame rejected: non-finite value at index 2");
+  const std::span<const std::byte> cut(body.bytes.data(), body.bytes.size() - 4);
+  CHECK(decode(head, cut, checked).err().message ==
+        "frame rejected: payload length 1028 does not match the 1024 bytes after the header");
+}

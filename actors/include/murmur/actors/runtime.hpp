@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "murmur/actors/profile.hpp"
 #include "murmur/actors/settings.hpp"
 #include "murmur/actors/world.hpp"
 #include "murmur/common/clock.hpp"
@@ -38,6 +39,7 @@ struct run_summary {
   std::map<std::string, std::map<std::string, std::uint64_t>> rejected_from;  // reason -> peer -> count
   std::string rejected_text;                                                  // one line, or "none"
   bool interrupted = false;
+  run_profile profile;  // where the time went (process 0: every agent's; profile.hpp)
 };
 
 struct run_io {

@@ -43,7 +43,9 @@ struct wire_bytes {
   std::int64_t peer = -1;  // the authenticated process it came from; -1: unknown (no CURVE)
 };
 // The frame in `w`, checked by the codec.
-common::result<protocols::frame> decode(const wire_bytes& w);
+common::result<protocols::frame> decode(const wire_bytes& w, const protocols::decode_limits& limits = {});
+// Whether the frame in `w` carries a matching checksum (protocols::checksum_matches).
+bool checksum_matches(const wire_bytes& w);
 
 // A frame to send: its header, and a payload that `owner` keeps alive (and
 // other frames may share).

@@ -35,7 +35,7 @@ inline constexpr common::enum_name<precision> precision_names[] = {
 constexpr std::span<const common::enum_name<precision>> names_of(precision) { return precision_names; }
 
 struct model_spec {
-  std::string name;  // mlp | lenet5 | resnet20 | vgg11
+  std::string name;  // logreg | mlp | lenet5 | resnet20 | vgg11
   dims input;        // {C, H, W} of one sample
   std::int64_t classes = 10;
   norm_kind norm = norm_kind::batchnorm;

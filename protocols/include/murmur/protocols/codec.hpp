@@ -68,6 +68,9 @@ struct frame {
 
 struct decode_limits {
   std::uint32_t max_dimension = 1u << 28;  // 256 M entries (1 GiB of f32)
+  // The caller has checked the frame's checksum with checksum_matches (to
+  // time it apart) and it matched; every other check is still made.
+  bool checksum_checked = false;
 };
 
 std::vector<std::byte> encode(const frame& f);
@@ -85,6 +88,10 @@ struct encoded_payload {
 };
 using header_bytes = std::array<std::byte, frame_header_size>;
 encoded_payload encode_payload(const payload& body);
+// encode_payload in its two steps, for a caller that times them apart: the
+// bytes (crc left 0), then their CRC.
+encoded_payload serialize_payload(const payload& body);
+void seal_payload(encoded_payload& e);
 header_bytes encode_header(const frame_header& header, const encoded_payload& body);
 // Shorthands for the two common payloads.
 std::vector<std::byte> encode_dense(frame_header header, std::span<const float> values,
@@ -98,6 +105,10 @@ common::result<frame> decode(std::span<const std::byte> bytes, const decode_limi
 // header bytes and the payload.
 common::result<frame> decode(std::span<const std::byte> header, std::span<const std::byte> body,
                              const decode_limits& limits = {});
+
+// Whether a frame's checksum field matches its header (with that field
+// zero) and payload; false for a header part of other than 56 bytes.
+bool checksum_matches(std::span<const std::byte> header, std::span<const std::byte> body);
 
 // The routing fields of a frame's header, without decoding or checking the
 // rest (the checksum is the decoder's); nullopt when the bytes are too short
