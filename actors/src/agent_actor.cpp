@@ -137,21 +137,25 @@ void exchange_over(agent_state& st) {
 
 void report(self_ptr self, bool final) {
   auto& st = self->state;
-  const phase_timer t(st.core->phases(), phase::evaluation, *st.clock);
   agent_report r;
+  std::optional<nn::eval_result> e;
+  {
+    // Timed before the metrics are taken, so a report counts its own evaluation.
+    const phase_timer t(st.core->phases(), phase::evaluation, *st.clock);
+    if (final || st.core->epoch() + 1e-9 >= st.next_eval_epoch) e = st.core->evaluate(st.cfg->output.eval_samples);
+    const auto p = st.core->params();
+    r.params = std::make_shared<const std::vector<float>>(p.begin(), p.end());
+  }
   r.metrics = st.core->report();
-  if (final || st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
-    const auto e = st.core->evaluate(st.cfg->output.eval_samples);
-    r.metrics.test_accuracy = e.accuracy;
-    r.metrics.test_loss = e.loss;
+  if (e) {
+    r.metrics.test_accuracy = e->accuracy;
+    r.metrics.test_loss = e->loss;
   }
   if (st.log) {
     auto j = agent_record(r.metrics, st.clock->now_s() - st.start_s, std::nullopt);
     j["peers_down"] = st.down.size();
     st.log->write(j);
   }
-  const auto p = st.core->params();
-  r.params = std::make_shared<const std::vector<float>>(p.begin(), p.end());
   self->send(st.monitor, report_atom::value, std::move(r));
 }
 

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <array>
+
 namespace murmur::nn {
 
 compute_context::compute_context(int threads)
@@ -17,8 +19,11 @@ dnnl::primitive_attr compute_context::attributes() const {
   return attr;
 }
 
-void compute_context::reserve_scratchpad(std::size_t bytes) {
-  if (bytes > scratchpad_.size()) scratchpad_ = common::aligned_buffer<std::byte>(bytes);
+void* compute_context::workspace_data(workspace slot, std::size_t bytes) {
+  thread_local std::array<common::aligned_buffer<std::byte>, 3> buffers;
+  auto& b = buffers[static_cast<std::size_t>(slot)];
+  if (bytes > b.size()) b = common::aligned_buffer<std::byte>(bytes);
+  return b.data();
 }
 
 }  // namespace murmur::nn

@@ -47,13 +47,14 @@ std::string kernel_line(const std::string& name, dtype type,
 
 void step::add_scratchpad(const dnnl::memory::desc& desc, compute_context& ctx) {
   if (desc.get_size() == 0) return;
-  ctx.reserve_scratchpad(desc.get_size());
-  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(desc, ctx.engine(), ctx.scratchpad_data());
-  has_scratchpad_ = true;
+  scratchpad_bytes_ = desc.get_size();
+  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(desc, ctx.engine(), nullptr);
 }
 
 void step::run(compute_context& ctx) {
-  if (has_scratchpad_) args[DNNL_ARG_SCRATCHPAD].set_data_handle(ctx.scratchpad_data());
+  if (scratchpad_bytes_ > 0)
+    args[DNNL_ARG_SCRATCHPAD].set_data_handle(
+        compute_context::workspace_data(compute_context::workspace::scratchpad, scratchpad_bytes_));
   prim.execute(ctx.stream(), args);
 }
 
@@ -72,11 +73,16 @@ void conversion::run(compute_context& ctx) {
   if (needed) reorder.run(ctx);
 }
 
-dnnl::memory memory_like(const dnnl::memory::desc& want, const dnnl::memory& user, compute_context& ctx,
-                         common::aligned_buffer<std::byte>& storage) {
-  if (want == user.get_desc()) return user;
-  storage = common::aligned_buffer<std::byte>(want.get_size());
-  return dnnl::memory(want, ctx.engine(), storage.data());
+layout_memory memory_like(const dnnl::memory::desc& want, const dnnl::memory& user, compute_context& ctx,
+                          compute_context::workspace slot) {
+  if (want == user.get_desc()) return {.mem = user};
+  return {.mem = dnnl::memory(want, ctx.engine(), compute_context::workspace_data(slot, want.get_size())),
+          .in_workspace = true,
+          .slot = slot};
+}
+
+void point_at_workspace(layout_memory& m) {
+  if (m.in_workspace) m.mem.set_data_handle(compute_context::workspace_data(m.slot, m.mem.get_desc().get_size()));
 }
 
 }  // namespace murmur::nn::detail

@@ -45,7 +45,7 @@ struct step {
 
  private:
   void add_scratchpad(const dnnl::memory::desc& desc, compute_context& ctx);
-  bool has_scratchpad_ = false;
+  std::size_t scratchpad_bytes_ = 0;
 };
 
 // "name: <type> label=<kernel> ..." for --verbose.
@@ -63,10 +63,18 @@ struct conversion {
   void run(compute_context& ctx);
 };
 
-// A memory with the layout `want`, over `user` itself when the layouts match,
-// else over new storage owned by `storage`.
-dnnl::memory memory_like(const dnnl::memory::desc& want, const dnnl::memory& user, compute_context& ctx,
-                         common::aligned_buffer<std::byte>& storage);
+// A memory with the layout `want`: `user` itself when the layouts match, else
+// one over the thread's working memory `slot`, re-pointed before each use
+// (point_at_workspace; copies of a dnnl::memory share its handle, so the
+// steps holding it follow).
+struct layout_memory {
+  dnnl::memory mem;
+  bool in_workspace = false;
+  compute_context::workspace slot{};
+};
+layout_memory memory_like(const dnnl::memory::desc& want, const dnnl::memory& user, compute_context& ctx,
+                          compute_context::workspace slot);
+void point_at_workspace(layout_memory& m);
 
 }  // namespace murmur::nn::detail
 
@@ -77,7 +85,9 @@ namespace murmur::nn::detail {
 // between the arena's PyTorch layout and the layouts the primitives chose.
 struct weighted_plan {
   tensor dst, diff_src;
-  common::aligned_buffer<std::byte> fwd_weights_storage, bwd_weights_storage, diff_weights_storage;
+  // The weights in each primitive's layout, over the thread's working memory
+  // unless that layout is the arena's (the reorders write them right before use).
+  layout_memory fwd_weights, bwd_weights_in, diff_weights;
   conversion weights_to_fwd, weights_to_bwd, diff_weights_to_user;
   step fwd, bwd_data, bwd_weights;
 
@@ -85,11 +95,11 @@ struct weighted_plan {
   template <class FwdPD>
   void bind_forward(compute_context& ctx, const FwdPD& pd, const dnnl::memory& user_weights, const dnnl::memory& bias) {
     auto& eng = ctx.engine();
-    auto weights = memory_like(pd.weights_desc(), user_weights, ctx, fwd_weights_storage);
-    weights_to_fwd = conversion(user_weights, weights, ctx);
+    fwd_weights = memory_like(pd.weights_desc(), user_weights, ctx, compute_context::workspace::weights);
+    weights_to_fwd = conversion(user_weights, fwd_weights.mem, ctx);
     fwd = step(pd, ctx);
     fwd.args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), eng, nullptr);
-    fwd.args[DNNL_ARG_WEIGHTS] = weights;
+    fwd.args[DNNL_ARG_WEIGHTS] = fwd_weights.mem;
     fwd.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, dst.raw());
     if (bias) fwd.args[DNNL_ARG_BIAS] = bias;
   }
@@ -101,23 +111,25 @@ struct weighted_plan {
                      const dnnl::memory& diff_bias) {
     auto& eng = ctx.engine();
     // Backward data: diff_src from diff_dst and the weights (in this primitive's layout).
-    auto weights = memory_like(data_pd.weights_desc(), user_weights, ctx, bwd_weights_storage);
-    weights_to_bwd = conversion(user_weights, weights, ctx);
+    bwd_weights_in = memory_like(data_pd.weights_desc(), user_weights, ctx, compute_context::workspace::weights);
+    weights_to_bwd = conversion(user_weights, bwd_weights_in.mem, ctx);
     bwd_data = step(data_pd, ctx);
     bwd_data.args[DNNL_ARG_DIFF_DST] = dnnl::memory(data_pd.diff_dst_desc(), eng, nullptr);
-    bwd_data.args[DNNL_ARG_WEIGHTS] = weights;
+    bwd_data.args[DNNL_ARG_WEIGHTS] = bwd_weights_in.mem;
     bwd_data.args[DNNL_ARG_DIFF_SRC] = dnnl::memory(data_pd.diff_src_desc(), eng, diff_src.raw());
     // Backward weights: diff_weights (and diff_bias) from src and diff_dst, then into the arena.
-    auto diff_weights = memory_like(weights_pd.diff_weights_desc(), user_diff_weights, ctx, diff_weights_storage);
-    diff_weights_to_user = conversion(diff_weights, user_diff_weights, ctx);
+    diff_weights =
+        memory_like(weights_pd.diff_weights_desc(), user_diff_weights, ctx, compute_context::workspace::diff_weights);
+    diff_weights_to_user = conversion(diff_weights.mem, user_diff_weights, ctx);
     bwd_weights = step(weights_pd, ctx);
     bwd_weights.args[DNNL_ARG_SRC] = dnnl::memory(weights_pd.src_desc(), eng, nullptr);
     bwd_weights.args[DNNL_ARG_DIFF_DST] = dnnl::memory(weights_pd.diff_dst_desc(), eng, nullptr);
-    bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights;
+    bwd_weights.args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights.mem;
     if (diff_bias) bwd_weights.args[DNNL_ARG_DIFF_BIAS] = diff_bias;
   }
 
   const tensor& forward(compute_context& ctx, const tensor& src) {
+    point_at_workspace(fwd_weights);
     weights_to_fwd.run(ctx);
     fwd.bind(DNNL_ARG_SRC, src.raw());
     fwd.run(ctx);
@@ -128,6 +140,8 @@ struct weighted_plan {
   // `error_for_weights` (the same tensor except in 8-bit training).
   const tensor& backward(compute_context& ctx, const tensor& src, const tensor& error_for_data,
                          const tensor& error_for_weights) {
+    point_at_workspace(bwd_weights_in);
+    point_at_workspace(diff_weights);
     weights_to_bwd.run(ctx);
     bwd_data.bind(DNNL_ARG_DIFF_DST, error_for_data.raw());
     bwd_data.run(ctx);

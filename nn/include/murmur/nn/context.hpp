@@ -1,12 +1,16 @@
 #pragma once
 
-// The compute context of one model: its oneDNN CPU engine and stream, the
-// user-managed scratchpad its primitives share, and its thread count.
+// The compute context of one model: its oneDNN CPU engine and stream, its
+// thread count, and the working memory its primitives use.
 //
 // Threading contract: a context (and the model that owns it) is used by one
 // thread at a time. Different models may run concurrently on different
-// threads: each has its own primitives and its own scratchpad, so oneDNN's
-// library-managed scratchpad (unsafe under concurrent execution) is never used.
+// threads: each has its own primitives. Working memory (user-managed
+// scratchpads, so oneDNN's library-managed one, unsafe under concurrent
+// execution, is never used; weights reordered into a primitive's layout) is
+// per thread, not per model: what it holds is written and read within one
+// forward or backward call, so every model a thread runs shares it, and a
+// process of many agents holds two threads' worth rather than one per agent.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,11 +38,11 @@ class compute_context {
   // Attributes every primitive of this context is created with.
   dnnl::primitive_attr attributes() const;
 
-  // Grows the shared scratchpad to at least `bytes`. A primitive's scratchpad
-  // memory takes `scratchpad_data()` right before each execution, so growth
-  // (which moves the buffer) is safe.
-  void reserve_scratchpad(std::size_t bytes);
-  void* scratchpad_data() { return scratchpad_.data(); }
+  // The calling thread's working memory for `slot`, at least `bytes` long.
+  // Taken right before each execution (a later call for a larger size may
+  // move it). Contents do not outlive the call that wrote them.
+  enum class workspace { scratchpad, weights, diff_weights };
+  static void* workspace_data(workspace slot, std::size_t bytes);
 
   // int8 calibration. While calibrating, layers with int8 kernels record the
   // range of their f32 inputs in eval forwards. Each calibration starts a
@@ -68,7 +72,6 @@ class compute_context {
   dnnl::engine engine_;
   dnnl::stream stream_;
   int threads_;
-  common::aligned_buffer<std::byte> scratchpad_;
   bool calibrating_ = false;
   bool quantized_training_ = false;
   std::uint64_t quantization_seed_ = 0;
