@@ -138,7 +138,7 @@ progress = false
         with open(os.path.join(out, "metrics.jsonl")) as f:
             for line in f:
                 r = json.loads(line)
-                if r["agent"] == "average":
+                if r.get("agent") == "average":
                     curve.append((r["epoch"], r["wall_time_s"], r["test_accuracy"]))
     total = curve[-1][1]
     return {"images_per_second": epochs * 60000 / total, "train_time_s": total, "process_wall_s": wall,
