@@ -1,6 +1,6 @@
 #pragma once
 
-// Where a run's time goes (`murmur run --profile`, output.profile): every
+// Where a run's time goes (`murmur run --profile`, and always in the metrics): every
 // agent adds the seconds its actor spends in each phase of a round, on the
 // run's clock, and the monitor sums them with its own evaluation time.
 // Phases are measured where they are done, so they do not overlap, except
