@@ -326,6 +326,9 @@ int run(run_args a) {
               static_cast<long long>(r->rounds_per_epoch), tail.c_str(), r->wall_time_s,
               r->interrupted ? " (interrupted)" : "", final_acc);
   std::printf("refused frames: %s\n", r->rejected_text.c_str());
+  // Where the time went (and a table with --profile), before the refusals, which end the metrics.
+  std::fprintf(metrics.get(), "%s\n", profile_record(r->profile, r->wall_time_s).dump().c_str());
+  if (a.profile) std::printf("\n%s", profile_table(r->profile, r->agents, r->wall_time_s).c_str());
   {
     // What process 0 refused, by reason and peer, as the metrics' last record.
     nlohmann::json j{{"event", "rejections"},
@@ -337,10 +340,6 @@ int run(run_args a) {
     std::fprintf(metrics.get(), "%s\n", j.dump().c_str());
     std::fflush(metrics.get());
   }
-  // Where the time went, as the metrics' last record (and a table with --profile).
-  std::fprintf(metrics.get(), "%s\n", profile_record(r->profile, r->wall_time_s).dump().c_str());
-  std::fflush(metrics.get());
-  if (a.profile) std::printf("\n%s", profile_table(r->profile, r->agents, r->wall_time_s).c_str());
   std::printf("metrics: %s, configuration: %s\n", metrics_path.c_str(), (dir / "config.toml").c_str());
   return r->interrupted ? 130 : 0;
 }
