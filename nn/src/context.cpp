@@ -1,4 +1,5 @@
 #include "murmur/nn/context.hpp"
+#include "murmur/nn/layer.hpp"
 
 #include <omp.h>
 
@@ -27,3 +28,12 @@ void* compute_context::workspace_data(workspace slot, std::size_t bytes) {
 }
 
 }  // namespace murmur::nn
+
+namespace murmur::nn::detail {
+
+std::recursive_mutex& plan_build_lock() {
+  static std::recursive_mutex lock;
+  return lock;
+}
+
+}  // namespace murmur::nn::detail

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -56,6 +57,18 @@ class layer {
   virtual void report(std::vector<std::string>&) const {}
 };
 
+namespace detail {
+// Held while a plan is built. oneDNN's primitive cache is shared by every
+// agent of the process and guarded by a lock inside libdnnl, which Debian
+// builds without ThreadSanitizer; two agents building plans on two worker
+// threads at once touch the same cached primitive and descriptor memory, and
+// TSan, blind to that lock, reports a race (scripts/tsan.sh failed on it one
+// run in eight). Serialising plan construction makes the order visible to it
+// and costs nothing once the plans exist: each is built once per layer, shape
+// and mode. Recursive because a container's plan may build its children's.
+std::recursive_mutex& plan_build_lock();
+}  // namespace detail
+
 // Plans of a layer, keyed by input dims, mode and element type.
 template <class Plan>
 class plan_cache {
@@ -65,7 +78,10 @@ class plan_cache {
   Plan& get(const tensor& src, mode m, Make&& make) {
     auto key = std::make_tuple(src.shape(), m, src.type());
     auto it = plans_.find(key);
-    if (it == plans_.end()) it = plans_.emplace(std::move(key), make()).first;
+    if (it == plans_.end()) {
+      std::lock_guard<std::recursive_mutex> hold(detail::plan_build_lock());
+      it = plans_.emplace(std::move(key), make()).first;
+    }
     current_ = it->second.get();
     current_type_ = src.type();
     return *current_;
