@@ -133,6 +133,8 @@ common::status check(const std::string& path, const actors::settings& s) {
     return make_error(errc::invalid_argument, path + ": " + ok.err().message);
   if (auto ok = s.schedule.validate(); !ok)
     return make_error(errc::invalid_argument, path + ": [optimizer] " + ok.err().message);
+  if (auto ok = s.topology.consensus.validate(); !ok)
+    return make_error(errc::invalid_argument, path + ": [topology] " + ok.err().message);
   return {};
 }
 
@@ -172,6 +174,9 @@ common::result<actors::settings> load_settings(const std::string& path, const st
   if (auto e = read_sections(root, where, s); !e.empty()) return make_error(errc::invalid_argument, e);
   if (auto e = read_protocol(root, where, s); !e.empty()) return make_error(errc::invalid_argument, e);
   apply_optimizer_defaults(root, s);
+  // Consensus control's phases default to the lr schedule's (the paper's phases).
+  if (auto& c = s.topology.consensus; c.milestones.empty() && c.targets.size() > 1)
+    c.milestones = s.schedule.milestones;
   if (auto ok = check(path, s); !ok) return ok.err();
   return s;
 }

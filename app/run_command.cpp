@@ -325,6 +325,14 @@ int run(run_args a) {
               static_cast<long long>(r->agents), static_cast<long long>(r->rounds),
               static_cast<long long>(r->rounds_per_epoch), tail.c_str(), r->wall_time_s,
               r->interrupted ? " (interrupted)" : "", final_acc);
+  if (const auto& c = r->consensus; s->topology.consensus.active())
+    std::printf(
+        "consensus control: %lld training steps, %lld extra gossip steps (%.2f per step), %lld ended by the "
+        "cap of %lld; last distance %.4g (each verdict: a \"consensus\" record in process-0.jsonl)\n",
+        static_cast<long long>(c.training_steps), static_cast<long long>(c.extra_gossip_steps),
+        c.training_steps ? static_cast<double>(c.extra_gossip_steps) / static_cast<double>(c.training_steps) : 0.0,
+        static_cast<long long>(c.capped_steps), static_cast<long long>(s->topology.consensus.max_steps),
+        c.last_distance);
   std::printf("refused frames: %s\n", r->rejected_text.c_str());
   // Where the time went (and a table with --profile), before the refusals, which end the metrics.
   std::fprintf(metrics.get(), "%s\n", profile_record(r->profile, r->wall_time_s).dump().c_str());

@@ -388,7 +388,16 @@ std::vector<setting> declare() {
       .add("exact_average_every", [](auto& s) -> auto& { return s.topology.exact_average_every; },
            "periodic exact averaging (the QGM code's SlowMo, slowmo_tau): rounds 0, τ, 2τ, ... on the complete "
            "graph, whose uniform weights average exactly (0: never; dsgd and push-sum)",
-           {0, 1e9});
+           {0, 1e9})
+      .add("consensus_max_steps", [](auto& s) -> auto& { return s.topology.consensus.max_steps; },
+           "consensus control (Kong et al. 2021): after each training step, up to this many gossip steps without "
+           "a gradient until the consensus distance is at most the phase's target (0: off; dsgd and push-sum, "
+           "one process, no faults)",
+           {0, 1000})
+      .add("consensus_targets", [](auto& s) -> auto& { return s.topology.consensus.targets; },
+           "consensus control: the target distance sqrt(1/n sum_i |x_i - mean|^2) of each phase", {0, 1e12})
+      .add("consensus_milestones", [](auto& s) -> auto& { return s.topology.consensus.milestones; },
+           "consensus control: epochs at which the next target applies ([]: the lr schedule's milestones)", {0, 1e6});
   group(all, "network")
       .add(
           "transport", [](auto& s) -> auto& { return s.network.transport; }, "inproc stays in one process")

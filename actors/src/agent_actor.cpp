@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "agent_steps.hpp"
+#include "consensus_actor.hpp"
 #include "murmur/protocols/codec.hpp"
 #include "records.hpp"
 #include "router.hpp"
@@ -11,6 +12,8 @@ namespace murmur::actors {
 
 // The steps agent_return.cpp shares (agent_steps.hpp).
 namespace steps {
+
+void report_if_due(self_ptr self);
 
 caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(std::max(0.0, s)));
@@ -193,12 +196,40 @@ void round_done(self_ptr self) {
     finish(self, true);
     return;
   }
-  if (st.core->epoch() + 1e-9 >= st.next_eval_epoch) {
-    report(self, false);
-    while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
+  report_if_due(self);
+  if (st.controller && st.core->verdict_due()) {
+    // Consensus control: the model to the barrier; the verdict decides the next round.
+    const auto p = st.core->params();
+    st.awaiting_verdict = true;
+    self->send(st.controller, control_atom::value,
+               control_report{st.core->round() - 1, std::make_shared<const std::vector<float>>(p.begin(), p.end())});
+    return;
   }
   // Yield to the mailbox (frames, stop) before the next round.
   self->send(self, next_atom::value);
+}
+
+void report_if_due(self_ptr self) {
+  auto& st = self->state;
+  if (st.core->epoch() + 1e-9 < st.next_eval_epoch) return;
+  report(self, false);
+  while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
+}
+
+void verdict(self_ptr self, std::uint64_t round, bool met) {
+  auto& st = self->state;
+  if (!st.awaiting_verdict || round + 1 != st.core->round()) return;
+  st.awaiting_verdict = false;
+  if (met) {
+    // The step's target is met: its remaining gossip rounds are skipped.
+    st.core->skip_gossip_slots();
+    if (st.core->finished()) {
+      finish(self, true);
+      return;
+    }
+    report_if_due(self);
+  }
+  start_round(self);
 }
 
 void drive(self_ptr self) {
@@ -379,9 +410,16 @@ caf::behavior agent_actor(self_ptr self, std::shared_ptr<agent_args> args) {
         }
       },
       [=](send_atom, const delayed_frame& d) { send_now(self->state, d.to, d.round, d.frame); },
+      [=](verdict_atom, std::uint64_t round, bool met) { verdict(self, round, met); },
       [=](stop_atom) {
         auto& st = self->state;
         st.stopping = true;
+        if (st.awaiting_verdict) {
+          // At consensus control's barrier, which the other agents may not reach now.
+          st.awaiting_verdict = false;
+          finish(self, true);
+          return;
+        }
         // An idle agent has no round in flight to end: it stops now.
         if (st.idle) {
           st.idle = false;

@@ -29,6 +29,7 @@ struct agent_args {
   rejection_table* rejections = nullptr;  // what this agent refuses, by reason and peer
   std::function<void(std::string)> fail;  // ends the run with this error (non-finite parameters)
   caf::actor monitor;
+  caf::actor controller;  // consensus control's barrier (invalid: no control)
   const settings* cfg = nullptr;
   const common::clock* clock = nullptr;
   const fault_schedule* schedule = nullptr;  // partitions, flapping links, crashes, churn (nullptr: none)
@@ -45,6 +46,7 @@ struct agent_args {
 struct agent_state : agent_args {
   std::unique_ptr<fault_injector> faults;
   bool waiting = false, paused = false, stopping = false, done = false;
+  bool awaiting_verdict = false;  // consensus control: at the barrier after a round
   // Liveness (sync mode): rounds in a row each in-neighbour was missed; those
   // marked down are not waited for until a frame of theirs arrives.
   std::map<std::int64_t, std::int64_t> missed;

@@ -99,7 +99,7 @@ common::result<std::uint64_t> agent_core::load_checkpoint(const std::string& pat
     return common::make_error(errc::mismatch, path + ": protocol state " + unused.front() + " is not this algorithm's");
   round_ = round;
   loader_epoch_ = -1;
-  skip_batches_ = round_ % static_cast<std::uint64_t>(run_.rounds_per_epoch);
+  skip_batches_ = step() % static_cast<std::uint64_t>(run_.rounds_per_epoch);
   batch_round_ = -1;
   return round;
 }

@@ -165,11 +165,12 @@ void agent_core::begin_round() {
   // time-varying schedule keeps the graph's kind, so this cannot fail later.
   auto plan = std::move(*protocols::local_plan(*g, cfg.topology.weights, id_, round_));
   // The gossip tail: no gradient step, the epoch and learning rate of the last training round.
-  const auto training = run_.training_rounds > 0 ? run_.training_rounds : run_.rounds;
-  plan.gossip_only = static_cast<std::int64_t>(round_) >= training;
+  // Consensus control's gossip slots: no gradient step, the epoch and learning rate of their step.
+  const auto training = training_steps();
+  const bool tail = step() >= training;
+  plan.gossip_only = tail || round_ % run_.slots != 0;
   plan.exact_average = run_.schedule->exact_average(static_cast<std::int64_t>(round_));
-  const double e =
-      plan.gossip_only ? static_cast<double>(training - 1) / static_cast<double>(run_.rounds_per_epoch) : epoch();
+  const double e = tail ? static_cast<double>(training - 1) / static_cast<double>(run_.rounds_per_epoch) : epoch();
   plan.epoch = static_cast<std::int64_t>(e);
   plan.learning_rate = run_.cfg->schedule.at(e);
   alg_->begin_round(std::move(plan));
@@ -206,7 +207,7 @@ const protocols::request& agent_core::advance(bool pause_after_gradient) {
 }
 
 void agent_core::next_batch() {
-  const auto epoch_now = static_cast<std::int64_t>(round_ / static_cast<std::uint64_t>(run_.rounds_per_epoch));
+  const auto epoch_now = static_cast<std::int64_t>(step() / static_cast<std::uint64_t>(run_.rounds_per_epoch));
   if (epoch_now != loader_epoch_) {
     loader_->start_epoch(epoch_now);
     loader_epoch_ = epoch_now;
@@ -299,7 +300,15 @@ void agent_core::skip_to(std::uint64_t round, bool count) {
     run_.rounds_done->fetch_add(static_cast<std::int64_t>(round - round_), std::memory_order_relaxed);
   round_ = round;
   loader_epoch_ = -1;  // the batches of the new round's epoch, from its start
-  skip_batches_ = round_ % static_cast<std::uint64_t>(run_.rounds_per_epoch);
+  skip_batches_ = step() % static_cast<std::uint64_t>(run_.rounds_per_epoch);
+}
+
+void agent_core::skip_gossip_slots() {
+  const auto next = std::min((round_ / run_.slots + 1) * run_.slots, static_cast<std::uint64_t>(run_.rounds));
+  if (next <= round_) return;
+  if (run_.rounds_done)
+    run_.rounds_done->fetch_add(static_cast<std::int64_t>(next - round_), std::memory_order_relaxed);
+  round_ = next;
 }
 
 agent_metrics agent_core::report() {

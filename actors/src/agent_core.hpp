@@ -36,8 +36,11 @@ struct shared_run {
   const nn::dataset* test = nullptr;
   const topology::schedule* schedule = nullptr;
   std::int64_t agents = 0;
-  std::int64_t rounds = 0;            // total, the gossip tail included
-  std::int64_t training_rounds = 0;   // those with a gradient step (the rest: gossip only)
+  std::int64_t rounds = 0;           // total, the gossip tail included
+  std::int64_t training_rounds = 0;  // training steps (each a round with a gradient step)
+  // Rounds per training step: 1, or with consensus control the training
+  // round and its gossip slots (protocols/consensus.hpp).
+  std::uint64_t slots = 1;
   std::int64_t rounds_per_epoch = 1;  // of the smallest shard (all agents step together)
   int model_threads = 1;
   std::atomic<std::int64_t>* rounds_done = nullptr;  // summed over agents, for progress
@@ -73,7 +76,21 @@ class agent_core {
   std::uint64_t round() const { return round_; }
   bool finished() const { return static_cast<std::int64_t>(round_) >= run_.rounds; }
   std::uint64_t rounds() const { return static_cast<std::uint64_t>(run_.rounds); }  // of the run
-  double epoch() const { return static_cast<double>(round_) / static_cast<double>(run_.rounds_per_epoch); }
+  double epoch() const { return static_cast<double>(step()) / static_cast<double>(run_.rounds_per_epoch); }
+  // The training step of the current round (in the gossip tail: past the
+  // last, one per round); the round itself without consensus control.
+  std::uint64_t step() const {
+    const auto training = training_steps(), slotted = training * run_.slots;
+    return round_ < slotted ? round_ / run_.slots : training + (round_ - slotted);
+  }
+  // Consensus control: whether the round just ended needs the controller's
+  // verdict (another gossip round of its step may follow).
+  bool verdict_due() const {
+    return round_ > 0 && run_.cfg->topology.consensus.verdict_after(round_ - 1, training_steps());
+  }
+  // The verdict said the distance is met: on to the next training step,
+  // past the step's remaining gossip rounds (counted as done for progress).
+  void skip_gossip_slots();
 
   // Starts the current round. REQUIRES: !finished().
   void begin_round();
@@ -148,6 +165,9 @@ class agent_core {
 
  private:
   agent_core(std::int64_t id, const shared_run& run) : id_(id), run_(run) {}
+  std::uint64_t training_steps() const {
+    return static_cast<std::uint64_t>(run_.training_rounds > 0 ? run_.training_rounds : run_.rounds);
+  }
   double gradient_step();  // returns the loss
   void next_batch();
   void cross_gradients();

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent_actor.hpp"
+#include "consensus_actor.hpp"
 #include "gate.hpp"
 #include "monitor_actor.hpp"
 #include "murmur/nn/dataset.hpp"
@@ -25,6 +26,30 @@ namespace {
 
 using common::errc;
 using common::make_error;
+
+// Consensus control's barrier is the process's (one controller sees every
+// model each round): what would leave it waiting, or skip rounds under it, is refused.
+common::status check_consensus(const settings& s, const protocols::algorithm_entry& entry) {
+  const auto& c = s.topology.consensus;
+  if (auto ok = c.validate(); !ok) return make_error(errc::invalid_argument, "[topology] " + ok.err().message);
+  if (!c.active()) return {};
+  const auto refuse = [](const std::string& why) {
+    return make_error(errc::invalid_argument, "[topology] consensus_max_steps > 0 (consensus control) " + why);
+  };
+  if (!entry.graph.exact_rounds)
+    return refuse("needs an algorithm whose gossip-only rounds are plain gossip (dsgd, push-sum); \"" + entry.name +
+                  "\" is not one");
+  if (s.network.processes > 1) return refuse("runs in one process ([network] processes = 1)");
+  if (s.run.mode != run_mode::sync) return refuse("needs [run] mode = \"sync\"");
+  if (s.topology.exact_average_every > 0) return refuse("does not combine with exact_average_every");
+  if (s.checkpoint.every > 0)
+    return refuse(
+        "does not combine with [checkpoint] every (a resumed run would not know its gossip rounds' verdicts)");
+  if (!s.faults.crashes.empty() || s.faults.churn > 0)
+    return refuse(
+        "does not combine with [faults] crashes or churn (an away agent would hold every agent at its barrier)");
+  return {};
+}
 
 common::status check_topology(const settings& s, const topology::schedule& schedule) {
   // Every round's graph must take the configured weights (checked on the
@@ -42,6 +67,7 @@ common::status check_topology(const settings& s, const topology::schedule& sched
     return make_error(errc::invalid_argument,
                       "[topology] exact_average_every: algorithm \"" + entry.name +
                           "\" cannot take rounds on the complete graph (dsgd and push-sum can)");
+  if (auto ok = check_consensus(s, entry); !ok) return ok;
   const auto needs = "[protocol] algorithm = \"" + entry.name + "\" needs ";
   if (entry.graph.undirected && g.directed())
     return make_error(errc::invalid_argument,
@@ -130,7 +156,8 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   shared.rounds_per_epoch = static_cast<std::int64_t>((smallest + s.data.batch - 1) / s.data.batch);
   shared.training_rounds =
       s.run.rounds > 0 ? s.run.rounds : static_cast<std::int64_t>(std::ceil(s.run.epochs * shared.rounds_per_epoch));
-  shared.rounds = shared.training_rounds + s.run.gossip_tail;
+  shared.slots = s.topology.consensus.slots();
+  shared.rounds = shared.training_rounds * static_cast<std::int64_t>(shared.slots) + s.run.gossip_tail;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // The processes share the cores; each runs its share of the agents.
   std::vector<std::int64_t> local;
@@ -284,6 +311,18 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     }
     gate.open();
   };
+  caf::actor controller;
+  if (s.topology.consensus.active()) {
+    auto cargs = std::make_shared<consensus_args>();
+    cargs->agents = n;
+    cargs->control = s.topology.consensus;
+    cargs->rounds_per_epoch = shared.rounds_per_epoch;
+    cargs->log = &records;
+    cargs->clock = &clock;
+    cargs->start_s = start;
+    cargs->summary = &summary.consensus;
+    controller = sys.spawn(consensus_actor, cargs);
+  }
   std::vector<caf::actor> agents;
   for (std::size_t k = 0; k < local.size(); ++k) {
     const auto i = local[k];
@@ -294,6 +333,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
     args->rejections = &rejections;
     args->fail = fail;
     args->monitor = monitor;
+    args->controller = controller;
     args->cfg = &s;
     args->clock = &clock;
     args->schedule = faults.active() ? &faults : nullptr;
@@ -327,6 +367,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   };
   for (const auto& a : agents) watch(a);
   watch(monitor);
+  if (controller) watch(controller);
   // The run's thread waits on the gate. It wakes every 100 ms only to show
   // progress, pass on an interrupt (agents finish the round in flight, report
   // and stop) and bound the drain: after a stop, or once this process's agents
@@ -345,6 +386,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   }
   for (auto& h : routes->detach_all()) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  if (controller) caf::anon_send_exit(controller, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   (*net)->close();
   if (std::lock_guard lock(died_mu); !failed.empty()) return make_error(errc::mismatch, failed);

@@ -9,7 +9,9 @@
 // SPEC: {"algorithm": "dsgd", "options": {...}, "optimizer": {"momentum",
 // "nesterov", "weight_decay"}, "graph": "ring", "weights": "mh", "rounds": R,
 // "lr": [η_0, ...] (one per round), "gossip_tail": N (optional), "A": [[[..]..]..] (agents x rows x dim),
-// "b": [[..]..], "x0": [[..]..], "tensors": [sizes] (optional), "exact_average_every": τ (optional)}.
+// "b": [[..]..], "x0": [[..]..], "tensors": [sizes] (optional), "exact_average_every": τ (optional),
+// "consensus": {"max_steps": K, "targets": [Ξ..], "milestones": [step..]} (optional: consensus control,
+// protocols/consensus.hpp, with one step per epoch; OUT's "rounds" lists the rounds run)}.
 
 #include <cstdio>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include <stdexcept>
 
 #include "murmur/protocols/codec.hpp"
+#include "murmur/protocols/consensus.hpp"
 #include "murmur/protocols/plan.hpp"
 #include "murmur/protocols/registry.hpp"
 #include "murmur/topology/catalogue.hpp"
@@ -85,6 +88,15 @@ int run(const json& spec, const std::string& out_path) {
   const auto lr = spec.at("lr").get<std::vector<double>>();
   const auto rounds = spec.at("rounds").get<std::int64_t>();
   const auto tail = spec.value("gossip_tail", std::int64_t{0});  // gossip-only rounds after `rounds`
+  protocols::consensus_control control;
+  if (spec.contains("consensus")) {
+    const auto& c = spec.at("consensus");
+    control = {.max_steps = c.at("max_steps").get<std::int64_t>(),
+               .targets = c.at("targets").get<std::vector<double>>(),
+               .milestones = c.value("milestones", std::vector<double>{})};
+    if (auto ok = control.validate(); !ok) throw std::runtime_error("consensus: " + ok.err().message);
+  }
+  const auto slots = control.slots(), steps = static_cast<std::uint64_t>(rounds);
 
   std::vector<std::vector<float>> params = x0, grads(x0.size());
   std::vector<std::unique_ptr<protocols::algorithm>> algs;
@@ -96,8 +108,10 @@ int run(const json& spec, const std::string& out_path) {
     in.graph_kind = spec.at("graph").get<std::string>();
     algs.push_back(value_or_throw(entry->create(std::move(in), values), name));
   }
-  json out{{"params", json::array()}, {"weights", json::array()}};
-  for (std::int64_t t = 0; t < rounds + tail; ++t) {
+  json out{{"params", json::array()}, {"weights", json::array()}, {"rounds", json::array()}};
+  const auto total = static_cast<std::int64_t>(steps * slots) + tail;
+  for (std::int64_t t = 0; t < total; ++t) {
+    const auto step = static_cast<std::int64_t>(static_cast<std::uint64_t>(t) / slots);
     const auto g = schedule->at(t);
     const auto w = value_or_throw(protocols::weights_for(g, rule), "weights");
     json wj = json::array();
@@ -109,8 +123,8 @@ int run(const json& spec, const std::string& out_path) {
     out["weights"].push_back(wj);
     for (std::int64_t i = 0; i < n; ++i) {
       auto plan = protocols::make_plan(g, w, i, static_cast<std::uint64_t>(t));
-      plan.learning_rate = lr.at(static_cast<std::size_t>(std::min(t, rounds - 1)));
-      plan.gossip_only = t >= rounds;
+      plan.learning_rate = lr.at(static_cast<std::size_t>(std::min(step, rounds - 1)));
+      plan.gossip_only = step >= rounds || static_cast<std::uint64_t>(t) % slots != 0;
       plan.exact_average = schedule->exact_average(t);
       algs[i]->begin_round(std::move(plan));
     }
@@ -163,11 +177,18 @@ int run(const json& spec, const std::string& out_path) {
         if (algs[i]->next().kind == protocols::step_kind::exchange) algs[i]->complete();
     }
     json round = json::array();
+    std::vector<std::span<const float>> models;
     for (std::int64_t i = 0; i < n; ++i) {
       const auto x = algs[i]->params();  // push-sum: de-biased
       round.push_back(std::vector<float>(x.begin(), x.end()));
+      models.push_back(x);
     }
     out["params"].push_back(round);
+    out["rounds"].push_back(t);
+    // Consensus control: a step whose distance is met skips its remaining gossip rounds.
+    if (control.verdict_after(static_cast<std::uint64_t>(t), steps) &&
+        protocols::consensus_distance(models) <= control.target_at(static_cast<double>(step)))
+      t = (step + 1) * static_cast<std::int64_t>(slots) - 1;
   }
   std::ofstream(out_path) << out.dump();
   return 0;

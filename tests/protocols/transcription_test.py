@@ -18,6 +18,7 @@ import ad_psgd  # noqa: E402
 import ccl  # noqa: E402
 import choco  # noqa: E402
 import common  # noqa: E402
+import consensus_control  # noqa: E402
 import d2  # noqa: E402
 import dsgd  # noqa: E402
 import gradient_tracking  # noqa: E402
@@ -199,6 +200,27 @@ for name, algorithm, options, optimizer, reference, start, rule, tail, tensors, 
         worst = next(t for t in range(len(ref)) if common.relative_error(mine[t], ref[t]) > common.TOLERANCE)
         failures.append(f"{name}: {err:.2e} (first above tolerance at round {worst})")
 
+# Consensus control (Kong et al. 2021; the paper's text, no reference code)
+# over D-PSGD on the ring: extra gossip steps until Ξ is under the phase's
+# target, at most K per step. Two phases (the target tightens at step 25,
+# with the lr decay) and a tight single target that the cap stops.
+for label, control in (("D-PSGD with consensus control, two phases",
+                        {"max_steps": 4, "targets": [0.3, 0.15], "milestones": [25]}),
+                       ("D-PSGD with consensus control, capped at 2",
+                        {"max_steps": 2, "targets": [1e-4]})):
+    mine, weights = common.run_murmur(tool, "dsgd", {}, QGM_SGD, a, b, x0, lr, consensus=control)
+    ref, extra = consensus_control.dsgd_controlled(a, b, x0, weights[0], common.ROUNDS, lr, 0.9, True, 1e-3,
+                                                   control["max_steps"], control["targets"],
+                                                   control.get("milestones", ()))
+    results[label] = (mine, ref)
+    same = len(mine) == len(ref)
+    err = common.relative_error(mine[-1], ref[-1]) if same else float("inf")
+    ok = same and err <= common.TOLERANCE and 0 < sum(extra) < control["max_steps"] * common.ROUNDS + 1
+    print(f"{'ok  ' if ok else 'FAIL'} {label:48s} relative error {err:.2e} after {len(ref)} gossip steps "
+          f"({sum(extra)} extra; murmur ran {len(mine)})")
+    if not ok:
+        failures.append(f"{label}: {err:.2e}, {len(mine)} rounds run against the transcription's {len(ref)}")
+
 # The variants must be told apart: murmur's run of one against the
 # transcription of the other differs by far more than the tolerance.
 CONTRASTS = [
@@ -215,6 +237,7 @@ CONTRASTS = [
     ("D-PSGD, Nesterov", "D-PSGD, exact average every 5 rounds"),
     ("D-PSGD with SlowMo (β 0.3, α 0.8), every 5 rounds", "D-PSGD, exact average every 5 rounds"),
     ("Sparse-Push, top-k 1/2, error feedback, directed-ring", "QGM over Sparse-Push, directed-ring"),
+    ("D-PSGD with consensus control, two phases", "D-PSGD, Nesterov"),
 ]
 for one, other in CONTRASTS:
     apart = common.relative_error(results[one][0][-1], results[other][1][-1])

@@ -43,13 +43,16 @@ def step_decay(rounds=ROUNDS, lr=0.05, at=25, factor=0.2):
 
 
 def run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr, graph="ring", weights="mh", rounds=ROUNDS,
-               gossip_tail=0, tensors=None, exact_average_every=0):
-    """murmur's trajectory: params[round][agent] and the weights of each round."""
+               gossip_tail=0, tensors=None, exact_average_every=0, consensus=None):
+    """murmur's trajectory: params[round][agent] and the weights of each round
+    (with `consensus`, protocols/consensus.hpp's control: of each round run)."""
     spec = {"algorithm": algorithm, "options": options, "optimizer": optimizer, "graph": graph,
             "weights": weights, "rounds": rounds, "lr": list(lr), "A": a.tolist(), "b": b.tolist(),
             "x0": x0.tolist(), "gossip_tail": gossip_tail, "exact_average_every": exact_average_every}
     if tensors:
         spec["tensors"] = list(tensors)
+    if consensus:
+        spec["consensus"] = consensus
     with tempfile.TemporaryDirectory() as d:
         sp, out = os.path.join(d, "spec.json"), os.path.join(d, "out.json")
         json.dump(spec, open(sp, "w"))

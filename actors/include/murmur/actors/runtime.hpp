@@ -29,6 +29,14 @@ struct evaluation {
   std::uint64_t bytes_sent = 0, messages_dropped = 0, messages_rejected = 0;
 };
 
+// Consensus control's totals (topology.consensus_max_steps > 0).
+struct consensus_summary {
+  std::int64_t training_steps = 0;      // steps that were controlled (each had at least its own gossip round)
+  std::int64_t extra_gossip_steps = 0;  // gossip rounds added to meet the targets
+  std::int64_t capped_steps = 0;        // steps that ran every slot (the cap, not the target, ended them)
+  double last_distance = 0;             // the latest distance measured
+};
+
 struct run_summary {
   std::vector<evaluation> evaluations;
   std::vector<std::string> resumed;  // per local agent restored: "agent K from round R" (or "... at x^0")
@@ -40,6 +48,7 @@ struct run_summary {
   std::string rejected_text;                                                  // one line, or "none"
   bool interrupted = false;
   run_profile profile;  // where the time went (process 0: every agent's; profile.hpp)
+  consensus_summary consensus;
 };
 
 struct run_io {

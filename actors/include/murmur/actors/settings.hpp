@@ -15,6 +15,7 @@
 #include "murmur/nn/optimizer.hpp"
 #include "murmur/nn/partition.hpp"
 #include "murmur/protocols/algorithm.hpp"
+#include "murmur/protocols/consensus.hpp"
 #include "murmur/protocols/plan.hpp"
 #include "murmur/protocols/registry.hpp"
 
@@ -81,6 +82,10 @@ struct topology_settings {
   double p = 0.3;                        // erdos-renyi
   std::string file;                      // edges
   std::int64_t exact_average_every = 0;  // periodic exact averaging: the complete graph every τ rounds (0: never)
+  // Consensus control (Kong et al. 2021): extra gossip steps after each
+  // training step until the consensus distance meets its phase's target.
+  // Empty milestones with several targets: the phases are the lr schedule's.
+  protocols::consensus_control consensus;
   bool operator==(const topology_settings&) const = default;
 };
 
