@@ -13,8 +13,6 @@ namespace murmur::actors {
 // The steps agent_return.cpp shares (agent_steps.hpp).
 namespace steps {
 
-void report_if_due(self_ptr self);
-
 caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(std::max(0.0, s)));
 }
@@ -162,6 +160,14 @@ void report(self_ptr self, bool final) {
   self->send(st.monitor, report_atom::value, std::move(r));
 }
 
+// An evaluation report when the agent's epoch has reached the next one due.
+void report_if_due(self_ptr self) {
+  auto& st = self->state;
+  if (st.core->epoch() + 1e-9 < st.next_eval_epoch) return;
+  report(self, false);
+  while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
+}
+
 // The agent has done its last round (or was stopped).
 void finish(self_ptr self, bool with_report) {
   auto& st = self->state;
@@ -207,13 +213,6 @@ void round_done(self_ptr self) {
   }
   // Yield to the mailbox (frames, stop) before the next round.
   self->send(self, next_atom::value);
-}
-
-void report_if_due(self_ptr self) {
-  auto& st = self->state;
-  if (st.core->epoch() + 1e-9 < st.next_eval_epoch) return;
-  report(self, false);
-  while (st.next_eval_epoch <= st.core->epoch() + 1e-9) st.next_eval_epoch += st.cfg->output.eval_every_epochs;
 }
 
 void verdict(self_ptr self, std::uint64_t round, bool met) {
