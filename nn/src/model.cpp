@@ -1,5 +1,9 @@
 #include "murmur/nn/model.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
 #include "elementwise.hpp"
 
 namespace murmur::nn {
@@ -31,9 +35,50 @@ model::model(model_spec spec, int threads) : spec_(std::move(spec)), ctx_(thread
   ctx_.set_quantized_training(spec_.precision == precision::int8_train);
 }
 
+namespace {
+
+bool ends_with(const std::string& s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The thesis code's initialisation of its 8-bit ResNet
+// (aparna-aketi/Low_Precision_DL, quantized_training/resnet_quantized.py,
+// init_modelq): conv weights N(0, sqrt(2 / (k·k·out_channels))), every
+// norm's γ = 1 and β = 0 but the last norm of each basic block (bn2), whose
+// γ is 0, so each block starts as its shortcut; fc weights N(0, 0.01), bias 0.
+void init_modelq(parameter_store& store, common::rng& gen) {
+  const auto& entries = store.parameter_entries();
+  for (std::size_t h = 0; h < entries.size(); ++h) {
+    const auto& name = entries[h].name;
+    const auto& shape = entries[h].shape;
+    auto w = store.parameter(h);
+    const auto fill_normal = [&](double sd) {
+      for (auto& x : w) x = static_cast<float>(sd * gen.normal());
+    };
+    if (name == "fc.weight") {
+      fill_normal(0.01);
+    } else if (name == "fc.bias") {
+      std::ranges::fill(w, 0.f);
+    } else if (ends_with(name, "conv1.weight") || ends_with(name, "conv2.weight") ||
+               ends_with(name, "downsample.0.weight")) {  // OIHW
+      fill_normal(std::sqrt(2.0 / static_cast<double>(shape[0] * shape[2] * shape[3])));
+    } else if (ends_with(name, ".bn2.weight")) {
+      std::ranges::fill(w, 0.f);
+    } else if (ends_with(name, ".weight")) {  // the other norms' γ
+      std::ranges::fill(w, 1.f);
+    } else if (ends_with(name, ".bias")) {  // the norms' β
+      std::ranges::fill(w, 0.f);
+    }
+  }
+}
+
+}  // namespace
+
 void model::init(std::uint64_t seed) {
   common::rng gen(seed);
   net_.init(gen);
+  // 8-bit ResNet-20 is the thesis code's quantised ResNet, with its init.
+  if (spec_.precision == precision::int8_train && spec_.name == "resnet20") init_modelq(store_, gen);
   ctx_.set_quantization_seed(seed);
 }
 

@@ -75,6 +75,52 @@ TEST_CASE("initialisation is seeded and PyTorch-like", "[nn][model]") {
   CHECK(lo < -0.045f);
 }
 
+TEST_CASE("8-bit ResNet-20 starts as the thesis code's init_modelq", "[nn][model][int8-train]") {
+  for (auto norm : {norm_kind::range_evonorm, norm_kind::batchnorm}) {
+    DYNAMIC_SECTION(to_string(norm)) {
+      auto m = std::move(
+          *build_model({.name = "resnet20", .input = {3, 32, 32}, .norm = norm, .precision = precision::int8_train}));
+      m->init(3);
+      int zeroed = 0, convs = 0;
+      for (std::size_t h = 0; h < m->store().parameter_entries().size(); ++h) {
+        const auto& e = m->store().parameter_entries()[h];
+        const auto w = m->store().parameter(h);
+        double sum = 0, sq = 0;
+        for (float v : w) {
+          sum += v;
+          sq += static_cast<double>(v) * v;
+        }
+        const double n = static_cast<double>(w.size()), sd = std::sqrt(sq / n - (sum / n) * (sum / n));
+        const auto is = [&](const std::string& tail) {
+          return e.name.size() >= tail.size() && e.name.compare(e.name.size() - tail.size(), tail.size(), tail) == 0;
+        };
+        if (is(".bn2.weight")) {  // each block's last γ: the block starts as its shortcut
+          ++zeroed;
+          CHECK(sq == 0);
+        } else if (is("conv1.weight") || is("conv2.weight") || is("downsample.0.weight")) {
+          ++convs;  // N(0, sqrt(2 / (k k out)))
+          CHECK(sd == Approx(std::sqrt(2.0 / static_cast<double>(e.shape[0] * e.shape[2] * e.shape[3]))).epsilon(0.1));
+        } else if (e.name == "fc.weight") {
+          CHECK(sd == Approx(0.01).epsilon(0.1));
+        } else if (is(".weight")) {  // the other norms' γ
+          CHECK(sum == n);
+          CHECK(sq == n);
+        } else if (is(".bias")) {
+          CHECK(sq == 0);
+        }
+      }
+      CHECK(zeroed == 9);
+      CHECK(convs == 1 + 9 * 2 + 2);
+    }
+  }
+  // In f32 the norms keep their own init (Range-EvoNorm γ ~ U(0, 1)): no γ is zero.
+  auto f = std::move(*build_model({.name = "resnet20", .input = {3, 32, 32}, .norm = norm_kind::range_evonorm}));
+  f->init(3);
+  for (std::size_t h = 0; h < f->store().parameter_entries().size(); ++h)
+    if (f->store().parameter_entries()[h].name == "layer1.0.bn2.weight")
+      for (float v : f->store().parameter(h)) CHECK(v != 0.f);
+}
+
 TEST_CASE("unknown models and impossible inputs are errors", "[nn][model]") {
   auto unknown = build_model({.name = "resnet50", .input = {3, 32, 32}});
   REQUIRE_FALSE(unknown.ok());
