@@ -320,7 +320,9 @@ int run(run_args a) {
                 e.consensus_distance, static_cast<double>(e.bytes_sent) / 1e6,
                 static_cast<unsigned long long>(e.messages_dropped));
   const double final_acc = r->evaluations.empty() ? 0 : r->evaluations.back().average_accuracy;
-  const auto tail = s->run.gossip_tail > 0 ? fmt::format(", the last {} gossip only", s->run.gossip_tail) : "";
+  auto tail = s->run.gossip_tail > 0 ? fmt::format(", the last {} gossip only", s->run.gossip_tail) : "";
+  if (s->topology.mixes_per_step > 1)
+    tail += fmt::format("; {} gossip rounds per training step", s->topology.mixes_per_step);
   std::printf("\n%lld agents, %lld rounds (%lld per epoch%s) in %.1f s%s; final average-model accuracy %.4f\n",
               static_cast<long long>(r->agents), static_cast<long long>(r->rounds),
               static_cast<long long>(r->rounds_per_epoch), tail.c_str(), r->wall_time_s,

@@ -389,6 +389,11 @@ std::vector<setting> declare() {
            "periodic exact averaging (the QGM code's SlowMo, slowmo_tau): rounds 0, τ, 2τ, ... on the complete "
            "graph, whose uniform weights average exactly (0: never; dsgd and push-sum)",
            {0, 1e9})
+      .add("mixes_per_step", [](auto& s) -> auto& { return s.topology.mixes_per_step; },
+           "gossip rounds per training step: the step's round and mixes_per_step - 1 gossip-only rounds after it, "
+           "each on the schedule's next graph (the SGP code's AD-PSGD gossip process mixes repeatedly between "
+           "steps; any algorithm; not with consensus_max_steps)",
+           {1, 1000})
       .add("consensus_max_steps", [](auto& s) -> auto& { return s.topology.consensus.max_steps; },
            "consensus control (Kong et al. 2021): after each training step, up to this many gossip steps without "
            "a gradient until the consensus distance is at most the phase's target (0: off; dsgd and push-sum, "

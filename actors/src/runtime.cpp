@@ -33,6 +33,10 @@ common::status check_consensus(const settings& s, const protocols::algorithm_ent
   const auto& c = s.topology.consensus;
   if (auto ok = c.validate(); !ok) return make_error(errc::invalid_argument, "[topology] " + ok.err().message);
   if (!c.active()) return {};
+  if (s.topology.mixes_per_step > 1)
+    return make_error(errc::invalid_argument,
+                      "[topology] consensus_max_steps > 0 (consensus control) and mixes_per_step > 1 do not combine: "
+                      "control decides the gossip rounds of each step");
   const auto refuse = [](const std::string& why) {
     return make_error(errc::invalid_argument, "[topology] consensus_max_steps > 0 (consensus control) " + why);
   };
@@ -156,7 +160,7 @@ common::result<run_summary> run(const settings& s, const run_io& io) {
   shared.rounds_per_epoch = static_cast<std::int64_t>((smallest + s.data.batch - 1) / s.data.batch);
   shared.training_rounds =
       s.run.rounds > 0 ? s.run.rounds : static_cast<std::int64_t>(std::ceil(s.run.epochs * shared.rounds_per_epoch));
-  shared.slots = s.topology.consensus.slots();
+  shared.slots = protocols::rounds_per_step(s.topology.consensus, s.topology.mixes_per_step);
   shared.rounds = shared.training_rounds * static_cast<std::int64_t>(shared.slots) + s.run.gossip_tail;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // The processes share the cores; each runs its share of the agents.

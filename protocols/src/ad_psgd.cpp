@@ -10,6 +10,14 @@
 //   gossip/ad_psgd.py's gossip process): every agent sends its model to its
 //   out-peer i + h and averages with what its in-peer i - h sent,
 //   x <- (x + x_in) / 2; a directed cycle each round, doubly stochastic.
+// The SGP code's gossip process mixes on every pass of its loop, so several
+// times between two gradient steps when communication is faster than
+// compute; each mix takes the phone book's next hop. In murmur that count
+// is named, topology.mixes_per_step = M: the step's round and M - 1
+// gossip-only rounds (plan().gossip_only: the exchange alone), each on the
+// next graph of the schedule. The default, 1, is the paper's Algorithm 1
+// (one atomic average per gradient step); the code's count depends on the
+// machine's timing and is not recorded in its logs.
 
 #include <optional>
 
@@ -141,7 +149,10 @@ std::unique_ptr<algorithm> make_ad_psgd(agent_context context, ad_psgd_options o
 
 algorithm_entry ad_psgd_entry() {
   return {.name = "ad-psgd",
-          .summary = "AD-PSGD (Lian et al. 2018): pairwise averaging on the bipartite exponential graph",
+          .summary =
+              "AD-PSGD (Lian et al. 2018): pairwise averaging on the bipartite exponential graph; the SGP "
+              "code's repeated mixing between steps is topology.mixes_per_step (default 1: the paper's one "
+              "average per step)",
           .rejoin =
               "whole models are averaged (pairwise, or with the in-peer), so a restarted agent (its checkpointed "
               "model and momentum) is back in the average at its next exchange; a partner that is down is skipped as "

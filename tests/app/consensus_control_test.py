@@ -13,7 +13,11 @@ What must hold:
   of the agents' reports) at every evaluation that follows a met verdict;
 - extra gossip steps were taken, and the controlled run's agents are closer
   together at the evaluations than the uncontrolled run's;
-- what the barrier cannot serve is refused with a message that names it.
+- what the barrier cannot serve is refused with a message that names it;
+- with a fixed count instead (topology.mixes_per_step = 3, no control),
+  every step takes 3 gossip rounds: the run has 3x the rounds and sends 3x
+  the bytes of the uncontrolled run, evaluates after the same steps, and its
+  agents are closer together there.
 
 Usage: consensus_control_test.py MURMUR REPO
 """
@@ -105,7 +109,26 @@ print(f"target {target:.4g}; {extra} extra gossip steps over {len(by_step)} step
 if not mean_controlled < mean_plain:
     failures.append("the controlled agents are not closer together than the uncontrolled ones")
 
-for sets, words in ((["network.processes=2", "network.transport=\"tcp\""], "one process"),
+MIXES = 3
+r = run("mixes", f"topology.mixes_per_step={MIXES}")
+if r.returncode != 0:
+    print("FAIL: the run with mixes_per_step:", r.stderr[-1500:])
+    sys.exit(1)
+mixed = averages("mixes")
+last_plain, last_mixed = plain[max(plain)], mixed[max(mixed)]
+ratio = last_mixed["bytes_sent"] / last_plain["bytes_sent"]
+xi_mixed = [math.sqrt(e["consensus_distance"]) for e in mixed.values()]
+print(f"mixes_per_step={MIXES}: {max(mixed)} rounds against {max(plain)}, {ratio:.3f}x the bytes, distance at the "
+      f"evaluations {sum(xi_plain) / len(xi_plain):.4g} -> {sum(xi_mixed) / len(xi_mixed):.4g}")
+if sorted(mixed) != [MIXES * t for t in sorted(plain)]:
+    failures.append(f"mixes_per_step: evaluated at rounds {sorted(mixed)}, not {MIXES} x {sorted(plain)}")
+if abs(ratio - MIXES) > 0.01:
+    failures.append(f"mixes_per_step: {ratio:.3f}x the bytes of one mix per step, not {MIXES}x")
+if not sum(xi_mixed) < sum(xi_plain):
+    failures.append("mixes_per_step: the agents are not closer together than with one mix per step")
+
+for sets, words in ((["topology.mixes_per_step=2"], "mixes_per_step"),
+                    (["network.processes=2", "network.transport=\"tcp\""], "one process"),
                     (["topology.consensus_targets=[0.1, 0.01]"], "milestones"),
                     (["protocol.algorithm=\"choco\""], "plain gossip"),
                     (["faults.churn=0.1"], "churn")):

@@ -11,7 +11,8 @@
 // "lr": [η_0, ...] (one per round), "gossip_tail": N (optional), "A": [[[..]..]..] (agents x rows x dim),
 // "b": [[..]..], "x0": [[..]..], "tensors": [sizes] (optional), "exact_average_every": τ (optional),
 // "consensus": {"max_steps": K, "targets": [Ξ..], "milestones": [step..]} (optional: consensus control,
-// protocols/consensus.hpp, with one step per epoch; OUT's "rounds" lists the rounds run)}.
+// protocols/consensus.hpp, with one step per epoch; OUT's "rounds" lists the rounds run),
+// "mixes_per_step": M (optional: M - 1 gossip-only rounds after each of the R steps)}.
 
 #include <cstdio>
 #include <fstream>
@@ -96,7 +97,9 @@ int run(const json& spec, const std::string& out_path) {
                .milestones = c.value("milestones", std::vector<double>{})};
     if (auto ok = control.validate(); !ok) throw std::runtime_error("consensus: " + ok.err().message);
   }
-  const auto slots = control.slots(), steps = static_cast<std::uint64_t>(rounds);
+  // "mixes_per_step": M (topology.mixes_per_step: M - 1 gossip-only rounds after each step).
+  const auto slots = protocols::rounds_per_step(control, spec.value("mixes_per_step", std::int64_t{1})),
+             steps = static_cast<std::uint64_t>(rounds);
 
   std::vector<std::vector<float>> params = x0, grads(x0.size());
   std::vector<std::unique_ptr<protocols::algorithm>> algs;

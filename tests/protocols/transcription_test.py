@@ -221,6 +221,22 @@ for label, control in (("D-PSGD with consensus control, two phases",
     if not ok:
         failures.append(f"{label}: {err:.2e}, {len(mine)} rounds run against the transcription's {len(ref)}")
 
+# AD-PSGD as the SGP code's gossip loop runs it: several mixes between two
+# steps (topology.mixes_per_step), each on the phone book's next hop.
+for label, exchange, mixes in (("AD-PSGD, push-pull, 3 mixes per step (the SGP code's loop)", "push-pull", 3),
+                               ("AD-PSGD, pairwise, 2 mixes per step", "pairwise", 2)):
+    mine, weights = common.run_murmur(tool, "ad-psgd", {"exchange": exchange}, QGM_SGD, a, b, x0, lr,
+                                      graph="bipartite-exponential", weights="push", mixes_per_step=mixes)
+    ref = ad_psgd.ad_psgd(a, b, x0, common.ROUNDS, lr, 0.9, True, 1e-3, exchange == "push-pull", mixes)
+    results[label] = (mine, ref)
+    same = len(mine) == len(ref) == common.ROUNDS * mixes
+    err = common.relative_error(mine[-1], ref[-1]) if same else float("inf")
+    ok = same and err <= common.TOLERANCE
+    print(f"{'ok  ' if ok else 'FAIL'} {label:48s} relative error {err:.2e} after {len(ref)} rounds "
+          f"({common.ROUNDS} steps)")
+    if not ok:
+        failures.append(f"{label}: {err:.2e}, {len(mine)} rounds run against the transcription's {len(ref)}")
+
 # The variants must be told apart: murmur's run of one against the
 # transcription of the other differs by far more than the tolerance.
 CONTRASTS = [
@@ -238,6 +254,7 @@ CONTRASTS = [
     ("D-PSGD with SlowMo (β 0.3, α 0.8), every 5 rounds", "D-PSGD, exact average every 5 rounds"),
     ("Sparse-Push, top-k 1/2, error feedback, directed-ring", "QGM over Sparse-Push, directed-ring"),
     ("D-PSGD with consensus control, two phases", "D-PSGD, Nesterov"),
+    ("AD-PSGD, push-pull, 3 mixes per step (the SGP code's loop)", "AD-PSGD, push-pull (the SGP code's)"),
 ]
 for one, other in CONTRASTS:
     apart = common.relative_error(results[one][0][-1], results[other][1][-1])

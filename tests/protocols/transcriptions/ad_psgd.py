@@ -10,8 +10,13 @@ p.add_(in_msg).mul_(0.5); gossip/gossiper.py, BilatPushPull.mix: an active
 a passive (even) rank waits for its in-edge, then sends to its out-edge;
 gossip/graph_manager.py, DynamicBipartiteExponentialGraph: every rank's
 phone book is +1, -1, +3, -3, +5, ... (hops 1 and 1 + 2^i), taken in turn,
-so the out-edge is i + h and the in-edge i - h. One mix per step here (the
-code's gossip process mixes as often as its timing allows).
+so the out-edge is i + h and the in-edge i - h. The code's gossip loop
+(_gossip_target's `while True`) takes the step when the trainer's gradients
+have arrived (train_write_flag) and mixes on every pass, with or without a
+new gradient; each completed mix moves to the next phone-book entry
+(BilatPushPull.mix -> refresh_peers_). So between two steps it mixes as
+often as its timing allows. In lockstep that count is named: `mixes` mixes
+per step (murmur's topology.mixes_per_step), the step before the first.
 
 pairwise has no reference code (the AD-PSGD authors published none); it is
 transcribed from the paper's pseudocode (Algorithm 1: an active worker
@@ -33,15 +38,17 @@ def hops(n):
     return book
 
 
-def ad_psgd(a, b, x0, rounds, lr, beta, nesterov, wd, push_pull):
+def ad_psgd(a, b, x0, steps, lr, beta, nesterov, wd, push_pull, mixes=1):
+    """params after each mix: steps * mixes of them (lr[s] at step s)."""
     n = len(x0)
     book = hops(n)
     x = x0.copy()
     buf = None
     out = []
-    for t in range(rounds):
-        buf, d = sgd_direction(buf, gradient(a, b, x) + wd * x, beta, nesterov)
-        x = x - lr[t] * d
+    for t in range(steps * mixes):
+        if t % mixes == 0:
+            buf, d = sgd_direction(buf, gradient(a, b, x) + wd * x, beta, nesterov)
+            x = x - lr[t // mixes] * d
         h = book[t % len(book)]
         if push_pull:
             x = 0.5 * (x + x[[(i - h) % n for i in range(n)]])

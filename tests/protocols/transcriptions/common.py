@@ -43,7 +43,7 @@ def step_decay(rounds=ROUNDS, lr=0.05, at=25, factor=0.2):
 
 
 def run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr, graph="ring", weights="mh", rounds=ROUNDS,
-               gossip_tail=0, tensors=None, exact_average_every=0, consensus=None):
+               gossip_tail=0, tensors=None, exact_average_every=0, consensus=None, mixes_per_step=1):
     """murmur's trajectory: params[round][agent] and the weights of each round
     (with `consensus`, protocols/consensus.hpp's control: of each round run)."""
     spec = {"algorithm": algorithm, "options": options, "optimizer": optimizer, "graph": graph,
@@ -53,6 +53,8 @@ def run_murmur(tool, algorithm, options, optimizer, a, b, x0, lr, graph="ring", 
         spec["tensors"] = list(tensors)
     if consensus:
         spec["consensus"] = consensus
+    if mixes_per_step > 1:
+        spec["mixes_per_step"] = mixes_per_step
     with tempfile.TemporaryDirectory() as d:
         sp, out = os.path.join(d, "spec.json"), os.path.join(d, "out.json")
         json.dump(spec, open(sp, "w"))

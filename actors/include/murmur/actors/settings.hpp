@@ -82,6 +82,10 @@ struct topology_settings {
   double p = 0.3;                        // erdos-renyi
   std::string file;                      // edges
   std::int64_t exact_average_every = 0;  // periodic exact averaging: the complete graph every τ rounds (0: never)
+  // Gossip rounds per training step: the step's own and mixes_per_step - 1
+  // gossip-only rounds after it, each on the schedule's next graph (the SGP
+  // code's AD-PSGD gossip process, which mixes repeatedly between steps).
+  std::int64_t mixes_per_step = 1;
   // Consensus control (Kong et al. 2021): extra gossip steps after each
   // training step until the consensus distance meets its phase's target.
   // Empty milestones with several targets: the phases are the lr schedule's.

@@ -40,6 +40,13 @@ struct consensus_control {
   bool operator==(const consensus_control&) const = default;
 };
 
+// Rounds per training step: consensus control's slots() when it is on,
+// else `mixes` (topology.mixes_per_step: the step's round and mixes - 1
+// gossip-only rounds, unconditionally). The two do not combine.
+inline std::uint64_t rounds_per_step(const consensus_control& control, std::int64_t mixes) {
+  return control.active() ? control.slots() : static_cast<std::uint64_t>(mixes < 1 ? 1 : mixes);
+}
+
 // Ξ = sqrt(1/n Σ_i |x_i − x̄|²) of n equally long models, in f64.
 double consensus_distance(std::span<const std::span<const float>> models);
 
