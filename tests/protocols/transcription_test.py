@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tra
 import numpy as np  # noqa: E402
 
 import ad_psgd  # noqa: E402
+import all_reduce  # noqa: E402
 import ccl  # noqa: E402
 import choco  # noqa: E402
 import common  # noqa: E402
@@ -170,6 +171,15 @@ for label, exchange in (("AD-PSGD, pairwise (the paper's pseudocode)", "pairwise
     runs.append((label, "ad-psgd", {"exchange": exchange}, QGM_SGD,
                  lambda w, e=exchange: ad_psgd.ad_psgd(a, b, x0, len(w), lr, 0.9, True, 1e-3, e == "push-pull"),
                  x0, "push", 0, None, "bipartite-exponential"))
+# All-reduce, the centralized reference, from one shared x0 (the code
+# broadcasts its initial model): plain SGD and Nesterov momentum.
+for label, sgd, beta, nesterov, wd in (
+        ("all-reduce, Nesterov (the QGM code's centralized SGD)", QGM_SGD, 0.9, True, 1e-3),
+        ("all-reduce, plain SGD", PLAIN, 0.0, False, 0.0)):
+    runs.append((label, "all-reduce", {}, sgd,
+                 lambda w, bt=beta, nv=nesterov, d=wd: all_reduce.centralized_sgd(a, b, same[0], len(w), lr, bt, nv, d,
+                                                                               len(x0)),
+                 same, "mh", 0, None, "ring"))
 # Periodic exact averaging and SlowMo (the QGM code's slowmo option) over
 # D-PSGD on the ring: τ = 5 and 7, plain (β = 0, α = 1) and with slow momentum.
 for label, tau, options in (("D-PSGD, exact average every 5 rounds", 5, {}),
