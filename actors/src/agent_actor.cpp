@@ -89,9 +89,10 @@ void flush(self_ptr self) {
 bool is_down(const agent_state& st, std::int64_t peer) { return st.down.contains(peer); }
 
 // Whether the current exchange may complete; the protocol says whom it still
-// waits for. Peers marked down are not waited for.
+// waits for. Peers marked down are not waited for. A reply to this agent's
+// own request is waited for in both modes.
 bool satisfied(agent_state& st) {
-  if (st.cfg->run.mode == run_mode::async) {
+  if (st.cfg->run.mode == run_mode::async && !st.core->awaits_reply()) {
     // Bounded staleness: go on once every awaited peer has been heard from
     // within the last max_staleness rounds (at once when it is negative).
     const auto bound = st.cfg->run.max_staleness;

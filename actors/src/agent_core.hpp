@@ -144,6 +144,7 @@ class agent_core {
   // The protocol's answer to "what am I waiting for?" (algorithm.hpp).
   std::vector<std::int64_t> waiting_for() const { return alg_->waiting_for(); }
   const std::vector<std::int64_t>& awaited_peers() { return alg_->next().from; }
+  bool awaits_reply() { return alg_->next().reply; }
   std::optional<std::uint64_t> latest_round_of(std::int64_t peer) const { return alg_->latest_round_of(peer); }
 
   // The model to evaluate (push-sum: de-biased).

@@ -48,7 +48,10 @@ class ad_psgd final : public algorithm {
       // active in-peer's request (so in async mode a passive agent does not
       // run ahead of the actives it serves beyond the staleness bound).
       if (active()) {
+        // Algorithm 1's average is atomic: the active side waits for the
+        // reply in async mode too (request::reply).
         exchange.messages = message_kind::update;
+        exchange.reply = true;
         exchange.from = {plan().out.front().peer};
       } else {
         exchange.from = in_peers();

@@ -72,6 +72,10 @@ struct request {
   message_kind messages = message_kind::model;  // exchange: what is exchanged
   bool wait = true;                             // exchange: wait for `from` (false: go on with what is there)
   std::vector<std::int64_t> from;               // exchange: peers whose message stamped with this round is awaited
+  // exchange: `from` owe a reply to this agent's own request, awaited (up
+  // to the timeout) in async mode too, where other exchanges wait only on
+  // staleness (AD-PSGD's atomic pairwise average).
+  bool reply = false;
 };
 
 // The local optimizer of ALGORITHMS.md §0.3 over spans (PyTorch SGD
